@@ -1,0 +1,152 @@
+"""Composition root: builds the engine, the Bot, the Dispatcher and the background services.
+
+This is the only module in ``bot`` that knows about ``handlers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import migrate
+from bot.db import users as users_db
+from bot.db.engine import create_engine, create_session_factory
+
+log = logging.getLogger(__name__)
+
+#: Placeholder token for runs against the local sandbox, which accepts any well-formed token.
+SANDBOX_TOKEN = "1000001:sandbox-token-for-local-runs-0000000000"  # noqa: S105 (not a secret)
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """The aiogram Bot, talking to ``TELEGRAM_API_URL`` (Telegram, or the sandbox)."""
+    token = settings.token
+    if token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_storage(settings: Settings) -> BaseStorage:
+    """FSM storage: in memory for one process, Redis when several replicas share the work."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def build_dispatcher(
+    *,
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    """The production Dispatcher: middlewares, every router, the error handler."""
+    from handlers import build_root_router
+    from handlers.errors import on_error
+    from handlers.middlewares import DbSessionMiddleware, PersonMiddleware
+
+    dp = Dispatcher(
+        storage=storage or build_storage(settings),
+        settings=settings,
+        clock=clock,
+        session_factory=session_factory,
+    )
+    dp.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dp.update.outer_middleware(PersonMiddleware())
+    dp.errors.register(on_error)
+    dp.include_router(build_root_router())
+    return dp
+
+
+@dataclass
+class Application:
+    """Everything a running bot is made of, built from the settings."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dp: Dispatcher
+    clock: Clock
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def prepare(self) -> None:
+        """Learn the bot's username and install the command menus."""
+        from handlers.menus import install_menus
+
+        me = await self.bot.get_me()
+        if me.username:
+            async with self.session_factory() as session:
+                await users_db.set_state(session, "bot_username", me.username, self.clock.now())
+                await session.commit()
+        await install_menus(self.bot, self.settings)
+
+    async def run_polling(self) -> None:
+        """Long polling until cancelled or interrupted."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+
+    async def close(self) -> None:
+        """Stop background work and release connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+@asynccontextmanager
+async def application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate_first: bool = True,
+    bot_session: BaseSession | None = None,
+) -> AsyncIterator[Application]:
+    """Build the application (migrating the database first) and close it afterwards."""
+    if migrate_first:
+        await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    clock = clock or SystemClock()
+    bot = build_bot(settings, bot_session)
+    dp = build_dispatcher(settings=settings, session_factory=session_factory, clock=clock)
+    app = Application(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        bot=bot,
+        dp=dp,
+        clock=clock,
+    )
+    try:
+        yield app
+    finally:
+        await app.close()

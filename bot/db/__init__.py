@@ -1,0 +1,1 @@
+"""Tables, the engine and session factory, and query functions (which flush, never commit)."""

@@ -1,0 +1,78 @@
+"""Query functions for users and the bot's own small state. They flush; callers commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.models import AppState, User
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    """The user with this Telegram id, if they have ever written to the bot."""
+    return await session.get(User, user_id)
+
+
+async def save_profile(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> tuple[User, bool]:
+    """Create the user or refresh their Telegram profile; returns the user and whether it changed.
+
+    Nothing is written when the profile is the same as stored, so the common case (a known
+    person sends another message) costs one primary-key read.
+    """
+    user = await session.get(User, user_id)
+    if user is None:
+        user = User(
+            id=user_id,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(user)
+        await session.flush()
+        return user, True
+    fresh = (first_name, last_name, username, language_code)
+    if (user.first_name, user.last_name, user.username, user.language_code) == fresh:
+        return user, False
+    user.first_name, user.last_name, user.username, user.language_code = fresh
+    user.updated_at = now
+    await session.flush()
+    return user, True
+
+
+async def get_state(session: AsyncSession, key: str) -> str | None:
+    """A stored fact about the bot itself, e.g. ``bot_username``."""
+    row = await session.get(AppState, key)
+    return row.value if row else None
+
+
+async def set_state(session: AsyncSession, key: str, value: str, now: datetime) -> None:
+    """Store a fact about the bot itself."""
+    row = await session.get(AppState, key)
+    if row is None:
+        session.add(AppState(key=key, value=value, updated_at=now))
+    else:
+        row.value = value
+        row.updated_at = now
+    await session.flush()
+
+
+async def count_users(session: AsyncSession) -> int:
+    """How many people have written to the bot."""
+    from sqlalchemy import func
+
+    result = await session.exec(select(func.count()).select_from(User))
+    return int(result.one())

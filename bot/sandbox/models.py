@@ -1,0 +1,162 @@
+"""Plain data objects shared by the sandbox server and its in-process users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CHAT_TYPES = ("private", "group", "supergroup", "channel")
+MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """A Telegram user that tests make talk to the bot."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = "en"
+
+    def to_api(self) -> dict[str, Any]:
+        """The user as a Bot API ``User`` object."""
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name is not None:
+            data["last_name"] = self.last_name
+        if self.username is not None:
+            data["username"] = self.username
+        if self.language_code is not None:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass(frozen=True)
+class SandboxChat:
+    """A group, supergroup or channel; private chats are implied by a :class:`SandboxUser`."""
+
+    id: int
+    type: str
+    title: str
+
+    def __post_init__(self) -> None:
+        if self.type not in CHAT_TYPES or self.type == "private":
+            raise ValueError(f"SandboxChat.type must be group, supergroup or channel: {self.type}")
+        if self.id >= 0:
+            raise ValueError(f"group and channel ids are negative, got {self.id}")
+
+    def to_api(self) -> dict[str, Any]:
+        """The chat as a Bot API ``Chat`` object."""
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass(frozen=True)
+class Button:
+    """One inline keyboard button as a person sees it."""
+
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class TranscriptEntry:
+    """One message of a chat as a person sees it now (edits applied)."""
+
+    message_id: int
+    from_bot: bool
+    text: str | None = None
+    html: str | None = None
+    caption: str | None = None
+    buttons: list[list[Button]] = field(default_factory=list)
+    document_name: str | None = None
+    document_bytes: bytes | None = None
+    photo: bool = False
+    edited: bool = False
+    pinned: bool = False
+    from_id: int | None = None
+    keyboard: list[list[str]] = field(default_factory=list)
+    """Reply keyboard rows (button labels) attached to the message, if any."""
+
+    @property
+    def content(self) -> str:
+        """The text, or the caption for media messages, or an empty string."""
+        return self.text if self.text is not None else (self.caption or "")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly form, used by the control HTTP API."""
+        return {
+            "message_id": self.message_id,
+            "from_bot": self.from_bot,
+            "from_id": self.from_id,
+            "text": self.text,
+            "html": self.html,
+            "caption": self.caption,
+            "buttons": [
+                [{"text": b.text, "callback_data": b.callback_data, "url": b.url} for b in row]
+                for row in self.buttons
+            ],
+            "keyboard": self.keyboard,
+            "document_name": self.document_name,
+            "document_size": None if self.document_bytes is None else len(self.document_bytes),
+            "photo": self.photo,
+            "edited": self.edited,
+            "pinned": self.pinned,
+        }
+
+
+@dataclass
+class RequestRecord:
+    """One Bot API call received by the sandbox and how it was answered."""
+
+    method: str
+    params: dict[str, Any]
+    status: int
+    description: str | None
+    at: float
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly form, used by the control HTTP API."""
+        return {
+            "method": self.method,
+            "params": self.params,
+            "status": self.status,
+            "description": self.description,
+            "at": self.at,
+        }
+
+
+@dataclass
+class Limits:
+    """Telegram's flood limits; counted on sending methods only."""
+
+    enabled: bool = True
+    global_per_second: float = 30
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: int = 20
+    paid_global_per_second: float = 1000
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly form, used by the control HTTP API."""
+        return {
+            "enabled": self.enabled,
+            "global_per_second": self.global_per_second,
+            "private_per_second": self.private_per_second,
+            "private_burst": self.private_burst,
+            "group_per_minute": self.group_per_minute,
+            "paid_global_per_second": self.paid_global_per_second,
+        }
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    filename: str
+    content_type: str | None
+    data: bytes
+
+    def describe(self) -> str:
+        """A short stand-in for the bytes, used in request logs."""
+        return f"<file {self.filename!r}, {len(self.data)} bytes>"

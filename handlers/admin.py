@@ -1,0 +1,32 @@
+"""Commands for organisers. The whole router is filtered once: non-admins never reach it."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.db import users as users_db
+from bot.i18n import gettext as _
+from handlers.filters import IsSuperAdmin
+
+router = Router(name="admin")
+router.message.filter(IsSuperAdmin())
+router.callback_query.filter(IsSuperAdmin())
+
+
+@router.message(Command("status"))
+async def cmd_status(message: Message, session: AsyncSession, settings: Settings) -> None:
+    people_count = await users_db.count_users(session)
+    backend = "PostgreSQL" if settings.database_url.startswith("postgresql") else "SQLite"
+    await message.answer(
+        "\n".join(
+            [
+                _("Bot status"),
+                _("People who have written to me: {count}").format(count=people_count),
+                _("Database: {backend}").format(backend=backend),
+            ]
+        )
+    )

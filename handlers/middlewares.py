@@ -1,0 +1,61 @@
+"""Outer middlewares: one database session per update, the sender remembered, the locale set."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TgUser
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import use_locale
+from bot.services import people
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Opens the update's database session; services commit, the session closes afterwards."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self._session_factory() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+class PersonMiddleware(BaseMiddleware):
+    """Remembers who wrote and speaks their language for the rest of the update."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        settings: Settings = data["settings"]
+        clock: Clock = data["clock"]
+        session: AsyncSession = data["session"]
+        user = None
+        if tg_user is not None and not tg_user.is_bot:
+            user = await people.remember(
+                session,
+                people.TelegramProfile(
+                    user_id=tg_user.id,
+                    first_name=tg_user.first_name,
+                    last_name=tg_user.last_name,
+                    username=tg_user.username,
+                    language_code=tg_user.language_code,
+                ),
+                clock,
+            )
+        data["user"] = user
+        locale = people.locale_of(
+            user, tg_user.language_code if tg_user else None, settings.default_locale
+        )
+        data["locale"] = locale
+        with use_locale(locale):
+            return await handler(event, data)

@@ -1,0 +1,103 @@
+"""/start, /help and /settings: what the bot is, what this person may do, what is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db.models import User
+from bot.i18n import LANGUAGE_NAMES, current_locale, format_datetime
+from bot.i18n import gettext as _
+from handlers.menus import commands_for
+from handlers.text import h
+
+router = Router(name="start")
+
+
+def settings_keyboard() -> InlineKeyboardMarkup:
+    """Buttons to change the language or the time zone."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text="🌐 " + _("Language"), callback_data="menu:language"),
+                InlineKeyboardButton(text="🕒 " + _("Time zone"), callback_data="menu:timezone"),
+            ]
+        ]
+    )
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, user: User | None) -> None:
+    name = user.first_name if user and user.first_name else _("there")
+    lines = [
+        _("Welcome, {name}!").format(name=h(name)),
+        "",
+        _(
+            "I am the assistant of your training programme. I show the timetable in your own "
+            "time zone and language, remind you before each session, tell you when a session "
+            "moves, and pass your questions to the organisers."
+        ),
+        "",
+    ]
+    if user is None or user.timezone is None:
+        lines.append(
+            _(
+                "First, check your language and tell me your time zone, so that every time I "
+                "show you is in your own clock."
+            )
+        )
+    lines.append(_("/help lists everything I can do."))
+    await message.answer("\n".join(lines), reply_markup=settings_keyboard())
+
+
+@router.message(Command("help"))
+async def cmd_help(message: Message, settings: Settings) -> None:
+    is_admin = message.from_user is not None and message.from_user.id in settings.admin_ids
+    lines = [_("Here is what I can do:"), ""]
+    for name, description in commands_for(current_locale(), admin=False):
+        lines.append(f"/{name} — {h(description)}")
+    if is_admin:
+        lines += ["", _("For organisers:")]
+        trainee = {name for name, _d in commands_for(current_locale(), admin=False)}
+        for name, description in commands_for(current_locale(), admin=True):
+            if name not in trainee:
+                lines.append(f"/{name} — {h(description)}")
+    await message.answer("\n".join(lines))
+
+
+def describe_settings(user: User | None, locale: str, now: datetime) -> str:
+    """The person's stored language and time zone, with their local time now."""
+    lines = [_("Your settings:"), ""]
+    lines.append(_("Language: {language}").format(language=LANGUAGE_NAMES[locale]))
+    if user is not None and user.timezone:
+        local = format_datetime(now, ZoneInfo(user.timezone), "short")
+        lines.append(
+            _("Time zone: {zone} (your time now: {time})").format(zone=h(user.timezone), time=local)
+        )
+    else:
+        lines.append(_("Time zone: not set yet"))
+    return "\n".join(lines)
+
+
+@router.message(Command("settings"))
+async def cmd_settings(message: Message, user: User | None, locale: str, clock: Clock) -> None:
+    await message.answer(
+        describe_settings(user, locale, clock.now()), reply_markup=settings_keyboard()
+    )
+
+
+@router.callback_query(F.data == "menu:settings")
+async def on_settings_button(
+    query: CallbackQuery, user: User | None, locale: str, clock: Clock
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            describe_settings(user, locale, clock.now()), reply_markup=settings_keyboard()
+        )
