@@ -1,0 +1,158 @@
+"""Export the timetable as an iCalendar file that Google, Apple and Outlook calendars import.
+
+Every time is written in UTC ("…Z"), which every calendar application understands without a
+VTIMEZONE; ``X-WR-TIMEZONE`` only tells Google which zone to show the calendar in. UIDs are
+derived from the session key and ``SEQUENCE`` from its version, so importing the file again
+after a change updates the existing entries instead of adding duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+
+from bot.i18n import gettext as _
+
+#: Appended to a session key to make the event's UID; stripped again when the file is read.
+EXPORT_UID_SUFFIX: Final = "@trainee-assistant"
+PRODID: Final = "-//Trainee Assistant//Timetable export//EN"
+#: How long before a session calendar applications remind the reader.
+REMINDER_BEFORE: Final = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """A session as it goes into the exported calendar; datetimes are timezone-aware."""
+
+    key: str
+    title: str
+    description: str | None
+    speaker: str | None
+    starts_at: datetime
+    ends_at: datetime
+    join_url: str | None
+    location: str | None
+    cancelled: bool = False
+    sequence: int = 0
+    all_day: bool = False
+
+
+def event_uid(key: str) -> str:
+    """The UID a session has in exported calendars (stable for the session's lifetime)."""
+    return f"{key}{EXPORT_UID_SUFFIX}"
+
+
+def build_ics(
+    sessions: Sequence[CalendarEvent],
+    calendar_name: str,
+    tz_name: str,
+    *,
+    generated_at: datetime | None = None,
+) -> bytes:
+    """Build an RFC 5545 calendar (METHOD:PUBLISH) with one VEVENT per session.
+
+    ``tz_name`` is the programme's IANA zone: it names the zone calendar applications show
+    the calendar in, and decides which calendar day an all-day session falls on.
+    ``generated_at`` is the DTSTAMP (now, unless given). Raises ``ValueError`` for an
+    unknown zone or a naive datetime.
+    """
+    try:
+        zone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz_name!r}") from exc
+    stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", calendar_name)
+    calendar.add("name", calendar_name)
+    calendar.add("x-wr-timezone", tz_name)
+
+    for session in sorted(sessions, key=lambda s: (s.starts_at, s.key)):
+        calendar.add_component(_event(session, zone, stamp))
+    return calendar.to_ical()
+
+
+def _utc(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive {what}: every stored time is timezone-aware UTC")
+    return value.astimezone(UTC)
+
+
+def _event(session: CalendarEvent, zone: ZoneInfo, stamp: datetime) -> icalendar.Event:
+    starts_at = _utc(session.starts_at, "starts_at")
+    ends_at = _utc(session.ends_at, "ends_at")
+    event = icalendar.Event()
+    event.add("uid", event_uid(session.key))
+    event.add("dtstamp", stamp)
+    if session.all_day:
+        first_day = starts_at.astimezone(zone).date()
+        local_end = ends_at.astimezone(zone)
+        # DTEND of an all-day event is the day after the last one; a session ending during
+        # a day still covers that day.
+        end_day = (
+            local_end.date()
+            if local_end.time() == datetime.min.time()
+            else (local_end.date() + timedelta(days=1))
+        )
+        event.add("dtstart", first_day)
+        event.add("dtend", max(end_day, first_day + timedelta(days=1)))
+    else:
+        event.add("dtstart", starts_at)
+        event.add("dtend", max(ends_at, starts_at))
+    event.add("summary", session.title)
+    description = _description(session)
+    if description:
+        event.add("description", description)
+    if session.join_url:
+        event.add("url", session.join_url)
+    # Calendar applications show LOCATION prominently and make links in it clickable, so an
+    # online session without a place gets its join link there.
+    location = session.location or session.join_url
+    if location:
+        event.add("location", location)
+    event.add("status", "CANCELLED" if session.cancelled else "CONFIRMED")
+    event.add("sequence", max(session.sequence, 0))
+    if not session.cancelled and not session.all_day:
+        event.add_component(_reminder(session.title))
+    return event
+
+
+def _description(session: CalendarEvent) -> str:
+    parts: list[str] = []
+    if session.description and session.description.strip():
+        parts.append(session.description.strip())
+    details: list[str] = []
+    if session.speaker:
+        details.append(_("Speaker: {speaker}").format(speaker=session.speaker))
+    if session.join_url:
+        details.append(_("Join: {url}").format(url=session.join_url))
+    if details:
+        parts.append("\n".join(details))
+    return "\n\n".join(parts)
+
+
+def _reminder(title: str) -> icalendar.Alarm:
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -REMINDER_BEFORE)
+    alarm.add("description", title)
+    return alarm
+
+
+__all__ = [
+    "EXPORT_UID_SUFFIX",
+    "PRODID",
+    "REMINDER_BEFORE",
+    "CalendarEvent",
+    "build_ics",
+    "event_uid",
+]
