@@ -117,6 +117,8 @@ class ChatState:
     last_message_id: int = 0
     members: dict[int, str] = field(default_factory=dict)
     bot_status: str = "member"
+    bot_added: bool = False
+    """Whether the bot's membership was set explicitly (else implied by a user's message)."""
     migrated_to: int | None = None
     bot_message_ids: list[int] = field(default_factory=list)
     read_cursor: int = 0
@@ -310,7 +312,7 @@ class World:
         """A group known to the sandbox, created on first mention."""
         state = self.chats.get(chat.id)
         if state is None:
-            state = ChatState(chat=chat.to_api(), bot_status="left")
+            state = ChatState(chat=chat.to_api())
             self.chats[chat.id] = state
         return state
 

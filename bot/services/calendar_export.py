@@ -78,7 +78,8 @@ def build_ics(
 
     for session in sorted(sessions, key=lambda s: (s.starts_at, s.key)):
         calendar.add_component(_event(session, zone, stamp))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def _utc(value: datetime, what: str) -> datetime:

@@ -132,21 +132,28 @@ class _IndexBuilder:
             for variant in _english_variants(name):
                 self.derived[fold_name(variant)].add(code)
 
-    def build(self) -> dict[str, str]:
-        def codes_for(key: str) -> set[str]:
-            return self.verbatim.get(key, set()) | self.derived.get(key, set())
+    def _resolve(self, key: str) -> str | None:
+        verbatim = self.verbatim.get(key, set())
+        derived = self.derived.get(key, set())
+        # A name that means two countries would silently pick one; it is dropped so that the
+        # person is asked instead. A spelling derived from one country's name ("Samoa" from
+        # "Samoa (American)") gives way to another country's real name, but a shortening
+        # shared by two ("Congo" from both Congos) makes the name ambiguous.
+        if len(derived) > 1 or len(verbatim) > 1:
+            return None
+        found = verbatim or derived
+        return next(iter(found)) if found else None
 
+    def build(self) -> dict[str, str]:
+        """The finished index: folded name -> alpha-2 code."""
         for inner_key, outer_key, code in self.inner:
-            if codes_for(outer_key) == {code}:
+            if self._resolve(outer_key) == code:
                 self.derived[inner_key].add(code)
-        # A key that names two different countries ("Congo" is the Republic in Spanish and
-        # the shortening of both Congos in English) would silently pick one; such keys are
-        # dropped so that the person is asked instead.
         index: dict[str, str] = {}
         for key in self.verbatim.keys() | self.derived.keys():
-            found = codes_for(key)
-            if key and len(found) == 1:
-                index[key] = next(iter(found))
+            code = self._resolve(key) if key else None
+            if code is not None:
+                index[key] = code
         return index
 
 

@@ -223,12 +223,15 @@ _ZONE_PHRASES: Final[dict[str, str]] = {
     "中国": "Asia/Shanghai",
     "пекин": "Asia/Shanghai",
     "пекинское": "Asia/Shanghai",
+    "пекинскому": "Asia/Shanghai",
     "pékin": "Asia/Shanghai",
     "pekín": "Asia/Shanghai",
     "msk": "Europe/Moscow",
     "мск": "Europe/Moscow",
     "москва": "Europe/Moscow",
     "московское": "Europe/Moscow",
+    "московскому": "Europe/Moscow",
+    "莫斯科时间": "Europe/Moscow",
     "moscou": "Europe/Moscow",
     "moscú": "Europe/Moscow",
     # tzdata itself now treats CET/EET/WET as aliases of these cities.
@@ -271,14 +274,15 @@ _ZONE_PHRASES: Final[dict[str, str]] = {
 
 # Words that only say "this is a time zone"; removed to get at the place ("Moscow time").
 _ZONE_NOISE = re.compile(
-    r"\b(local|standard|summer|daylight|time|timezone|zone|hours?)\b|"
-    r"время|времени|по|时间|時間|heure|heures|de|hora|horario|zona|fuseau",
+    r"\b(?:local|standard|summer|daylight|time|timezone|zone|hours?|время|времени|по|heure|"
+    r"heures|de|hora|horario|zona|fuseau)\b",
     re.IGNORECASE,
 )
 # A bracket that mentions one of these must name a zone we understand, or the file is refused:
 # reading "Start (Bejing time)" in the wrong zone would silently move every session.
 _ZONE_HINT = re.compile(
-    r"time|zone|utc|gmt|время|мск|时间|時間|heure|hora|fuseau|\b[a-z]{2,4}t\b", re.IGNORECASE
+    r"(?i:time|zone|utc|gmt|врем|мск|时间|時間|heure|hora|fuseau)|\b[A-Z]{1,4}T\b|"
+    r"^[A-Za-z]+/[A-Za-z_]+"
 )
 _OFFSET = re.compile(r"(?:utc|gmt)\s*(?:([+\-−])\s*(\d{1,2})(?:[:.]?(\d{2}))?)?", re.IGNORECASE)
 
@@ -447,7 +451,6 @@ def _parse_date(value: object, day_first: bool) -> date | None:
     if text is None:
         return None
     found: date | None = None
-    rest = text
     if match := _DATE_ISO.search(text):
         found = _date_or_none(int(match[1]), int(match[2]), int(match[3]))
     elif match := _DATE_DMY.search(text):
@@ -459,8 +462,8 @@ def _parse_date(value: object, day_first: bool) -> date | None:
             day, month_name, year = int(match[1]), match[2], int(match[3])
         else:
             month_name, day, year = match[4], int(match[5]), int(match[6])
-        month = _MONTHS.get(month_name.casefold())
-        found = _date_or_none(year, month, day) if month else None
+        month_number = _MONTHS.get(month_name.casefold())
+        found = _date_or_none(year, month_number, day) if month_number else None
     if match is None or found is None:
         return None
     rest = text[: match.start()] + text[match.end() :]
@@ -704,7 +707,7 @@ def _analyse_header(
     row: int, cells: Sequence[object], default_zone: tzinfo, default_language: str
 ) -> _Header:
     header = _Header(row=row)
-    seen_languages: dict[str, set[str]] = {"title": set(), "description": set()}
+    texts: dict[str, list[tuple[int, str, str, str | None]]] = {"title": [], "description": []}
     for index, cell in enumerate(cells):
         raw = _text(cell)
         if raw is None:
@@ -713,19 +716,9 @@ def _analyse_header(
         name = _field_for(base)
         if name is None:
             continue
-        if name in {"title", "description"}:
+        if name in texts:
             language = _language_from_phrase(qualifier) if qualifier else None
-            if language is None:
-                if not seen_languages[name]:
-                    language = default_language
-                else:
-                    language = _TITLE_ALIAS_LANGUAGE.get(base)
-            if language is None or language in seen_languages[name]:
-                # A second column in a language we already have: the first one wins.
-                continue
-            seen_languages[name].add(language)
-            target = header.titles if name == "title" else header.descriptions
-            target.append(_Column(index, raw, language=language))
+            texts[name].append((index, raw, base, language))
             continue
         if name in header.fields:
             continue
@@ -744,7 +737,34 @@ def _analyse_header(
                     )
                 )
         header.fields[name] = _Column(index, raw, zone=zone)
+    header.titles = _language_columns(texts["title"], default_language)
+    header.descriptions = _language_columns(texts["description"], default_language)
     return header
+
+
+def _language_columns(
+    candidates: list[tuple[int, str, str, str | None]], default_language: str
+) -> list[_Column]:
+    """Give each title (or description) column its language; the main language first.
+
+    "Session (ru)" is Russian; the first column without a language ("Session", "Тема") is
+    the programme's main language; a further one is the language its header is written in.
+    A second column for a language already taken is ignored: the first one wins.
+    """
+    by_language: dict[str, _Column] = {}
+    for index, raw, _base, language in candidates:
+        if language and language not in by_language:
+            by_language[language] = _Column(index, raw, language=language)
+    plain = [(index, raw, base) for index, raw, base, language in candidates if not language]
+    for position, (index, raw, base) in enumerate(plain):
+        language = default_language if position == 0 else _TITLE_ALIAS_LANGUAGE.get(base)
+        if language == default_language and language in by_language and position == 0:
+            language = _TITLE_ALIAS_LANGUAGE.get(base)
+        if language and language not in by_language:
+            by_language[language] = _Column(index, raw, language=language)
+    columns = sorted(by_language.values(), key=lambda column: column.index)
+    columns.sort(key=lambda column: column.language != default_language)
+    return columns
 
 
 # --------------------------------------------------------------------------------------------
@@ -1037,17 +1057,22 @@ class _RowParser:
             source=_("row {row}").format(row=row),
         )
 
+    def zone_of(self, *names: str) -> tzinfo:
+        # A zone named in one time column holds for the others: "Start (Beijing time)"
+        # next to a plain "End" means both are Beijing time.
+        for name in names:
+            column = self.header.fields.get(name)
+            if column is not None and column.zone is not None:
+                return column.zone
+        return self.zone
+
     @property
     def start_zone(self) -> tzinfo:
-        column = self.header.fields.get("start") or self.header.fields.get("time")
-        return column.zone if column and column.zone else self.zone
+        return self.zone_of("start", "time", "end")
 
     @property
     def end_zone(self) -> tzinfo:
-        column = self.header.fields.get("end") or self.header.fields.get("time")
-        if "end" not in self.header.fields and "start" in self.header.fields:
-            column = self.header.fields["start"]
-        return column.zone if column and column.zone else self.zone
+        return self.zone_of("end", "time", "start")
 
     def parse_day(self) -> date | None:
         raw = self.value("date")

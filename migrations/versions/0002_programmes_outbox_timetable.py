@@ -106,6 +106,7 @@ def upgrade() -> None:
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=True),
     sa.Column('campaign_id', sa.Integer(), nullable=True),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('claimed_at', bot.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', bot.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('telegram_message_id', sa.Integer(), nullable=True),
     sa.Column('created_at', bot.db.types.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,213 @@
+"""Query functions for the outbox. They flush; the caller (service or sender) commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db.models import OutboxMessage
+
+PENDING = "pending"
+CLAIMED = "claimed"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+EXPIRED = "expired"
+CANCELLED = "cancelled"
+FINAL_STATUSES = (SENT, FAILED, EXPIRED, CANCELLED)
+
+
+async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Queue rows, skipping any whose ``dedupe_key`` is already queued; returns how many were new.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` per chunk, so enqueueing 10,000 rows is a few
+    statements, and enqueueing the same thing twice (a retried job, a second replica) is
+    harmless.
+    """
+    if not rows:
+        return 0
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    added = 0
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        statement = (
+            insert(table).values(list(chunk)).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        result = await session.execute(statement)
+        added += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return added
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, worker: str, limit: int
+) -> list[OutboxMessage]:
+    """Take up to ``limit`` due rows for ``worker`` (status ``claimed``) and return them.
+
+    On PostgreSQL the candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` so that two
+    senders never take the same row; the ``status = pending`` guard on the update makes the
+    claim safe on SQLite too, where writers are serialised anyway.
+    """
+    candidates = (
+        select(OutboxMessage.id)
+        .where(col(OutboxMessage.status) == PENDING, col(OutboxMessage.due_at) <= now)
+        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list((await session.exec(candidates)).all())
+    if not ids:
+        return []
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == PENDING)
+        .values(status=CLAIMED, claimed_by=worker, claimed_at=now)
+    )
+    claimed = await session.exec(
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(ids),
+            col(OutboxMessage.status) == CLAIMED,
+            col(OutboxMessage.claimed_by) == worker,
+        )
+        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(claimed.all())
+
+
+async def expire_overdue(session: AsyncSession, now: datetime) -> int:
+    """Mark pending rows whose ``not_after`` has passed as expired; returns how many."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == PENDING,
+            col(OutboxMessage.not_after).is_not(None),
+            col(OutboxMessage.not_after) <= now,
+        )
+        .values(status=EXPIRED, last_error="too late to be true")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def recover_interrupted(session: AsyncSession, *, older_than: datetime) -> int:
+    """Rows a dead sender held: claimed ones go back to the queue, sending ones fail.
+
+    A ``claimed`` row was never handed to Telegram, so it is simply queued again. A ``sending``
+    row may or may not have been delivered when its sender died; sending it again could make
+    a trainee see it twice, so it is reported as failed instead. Returns how many failed.
+    """
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == CLAIMED,
+            or_(
+                col(OutboxMessage.claimed_at).is_(None),
+                col(OutboxMessage.claimed_at) <= older_than,
+            ),
+        )
+        .values(status=PENDING, claimed_by=None, claimed_at=None)
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == SENDING,
+            or_(
+                col(OutboxMessage.claimed_at).is_(None),
+                col(OutboxMessage.claimed_at) <= older_than,
+            ),
+        )
+        .values(status=FAILED, last_error="interrupted by a restart; delivery unknown")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def fail_pending_for_chat(session: AsyncSession, chat_id: int, reason: str) -> int:
+    """Give up every pending row for a chat that can no longer be written to."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.status) == PENDING)
+        .values(status=FAILED, last_error=reason)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """Re-address pending rows after a group became a supergroup."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.chat_id) == old_chat_id, col(OutboxMessage.status) == PENDING)
+        .values(chat_id=new_chat_id)
+    )
+
+
+async def cancel_pending(
+    session: AsyncSession, *, campaign_id: int | None = None, key_prefix: str | None = None
+) -> int:
+    """Cancel queued rows of a campaign, or whose dedupe key starts with ``key_prefix``."""
+    statement = update(OutboxMessage).where(col(OutboxMessage.status) == PENDING)
+    if campaign_id is not None:
+        statement = statement.where(col(OutboxMessage.campaign_id) == campaign_id)
+    if key_prefix is not None:
+        statement = statement.where(col(OutboxMessage.dedupe_key).startswith(key_prefix))
+    result = await session.execute(statement.values(status=CANCELLED, last_error="cancelled"))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def counts_by_status(session: AsyncSession, campaign_id: int | None = None) -> dict[str, int]:
+    """How many rows are in each status (for one campaign, or all)."""
+    statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if campaign_id is not None:
+        statement = statement.where(col(OutboxMessage.campaign_id) == campaign_id)
+    return {status: int(n) for status, n in (await session.exec(statement)).all()}
+
+
+async def failures_by_reason(session: AsyncSession, campaign_id: int) -> dict[str, int]:
+    """Failed rows of a campaign grouped by their reason."""
+    statement = (
+        select(OutboxMessage.last_error, func.count())
+        .where(col(OutboxMessage.campaign_id) == campaign_id, col(OutboxMessage.status) == FAILED)
+        .group_by(OutboxMessage.last_error)
+    )
+    return {str(reason): int(n) for reason, n in (await session.exec(statement)).all()}
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the earliest pending row falls due (None when nothing is pending)."""
+    result = await session.exec(
+        select(func.min(OutboxMessage.due_at)).where(col(OutboxMessage.status) == PENDING)
+    )
+    value = result.one()
+    if value is None:
+        return None
+    from datetime import UTC
+
+    if isinstance(value, str):  # SQLite aggregates lose the column type
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def mark_sending(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Record that these rows are about to be handed to Telegram (see recover_interrupted)."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(status=SENDING)
+        )
+
+
+async def apply_results(
+    session: AsyncSession, updates: Iterable[tuple[int, dict[str, Any]]]
+) -> None:
+    """Write the outcome of sends: ``(row id, column values)`` pairs."""
+    for row_id, values in updates:
+        await session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
+        )

@@ -1,0 +1,370 @@
+"""The sender: drains due outbox rows within Telegram's limits, and settles every row.
+
+Limits: a global pace (``rate`` messages per second), one message per second to a private
+chat, 20 a minute to a group. A 429 pauses every send for ``retry_after``. 403 marks the person
+unreachable; "chat not found" marks the chat dead; a migrated group is followed; 5xx and
+network errors are retried with back-off up to ``max_attempts``. Every row ends ``sent``,
+``failed`` (with the reason), ``expired`` or ``cancelled``.
+
+Crash safety: rows are claimed in batches (``claimed``) and marked ``sending`` in small groups
+just before they go out. After a crash, claimed rows return to the queue and sending rows are
+reported failed (never sent twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.db import outbox as outbox_db
+from bot.db.models import Cohort, OutboxMessage, User
+from bot.delivery.transport import Outcome, SendResult, Transport
+
+log = logging.getLogger(__name__)
+
+SideEffect = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass
+class SenderConfig:
+    """Tuning of the sender; the defaults are Telegram's documented limits."""
+
+    rate: float = 30.0
+    private_interval: float = 1.0
+    group_interval: float = 3.0
+    batch: int = 200
+    max_in_flight: int = 64
+    max_attempts: int = 5
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    idle_poll: float = 0.5
+    flush_interval: float = 0.2
+    stale_after: timedelta = timedelta(seconds=60)
+
+
+@dataclass(order=True)
+class _Held:
+    ready_at: float
+    seq: int
+    row: OutboxMessage = field(compare=False)
+
+
+class Sender:
+    """Runs in one process (the elected one); a second sender on PostgreSQL is harmless."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        transport: Transport,
+        clock: Clock,
+        config: SenderConfig | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self._sf = session_factory
+        self._transport = transport
+        self._clock = clock
+        self.config = config or SenderConfig()
+        self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._held: list[_Held] = []
+        self._seq = itertools.count()
+        self._chat_next: dict[int, float] = {}
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._results: list[tuple[int, dict[str, Any]]] = []
+        self._effects: list[SideEffect] = []
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._dead_chats: set[int] = set()
+        self.sent_count = 0
+
+    # -- control ------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due rows now (called after something was queued in this process)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish what is in flight and return from :meth:`run`."""
+        self._stopping = True
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """Settle rows a dead sender left behind; returns how many were reported failed."""
+        async with self._sf() as session:
+            failed = await outbox_db.recover_interrupted(
+                session, older_than=self._clock.now() - self.config.stale_after
+            )
+            await session.commit()
+        if failed:
+            log.warning("%s outbox rows were interrupted by a restart and marked failed", failed)
+        return failed
+
+    async def run(self) -> None:
+        """Deliver until :meth:`stop`."""
+        await self.recover()
+        flusher = asyncio.create_task(self._flush_loop())
+        try:
+            while not self._stopping:
+                worked = await self.step()
+                if not worked:
+                    await self._idle()
+        finally:
+            await self._drain_in_flight()
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            await self._release_held()
+            await self.flush()
+
+    async def run_until_idle(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109 (a budget, not a cancel)
+        """Deliver everything due now and return (tests, the CLI, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        await self.recover()
+        while time.monotonic() < deadline:
+            worked = await self.step()
+            if not worked and not self._held and not self._in_flight:
+                await self.flush()
+                async with self._sf() as session:
+                    due = await outbox_db.next_due_at(session)
+                if due is None or due > self._clock.now():
+                    return
+            elif not worked:
+                await asyncio.sleep(0.01)
+        await self._drain_in_flight()
+        await self.flush()
+
+    # -- one step -----------------------------------------------------------------------------
+
+    async def step(self) -> bool:
+        """Claim due rows if few are held, then send what is ready; True if anything moved."""
+        worked = False
+        if len(self._held) < self.config.batch // 2:
+            worked = await self._claim() or worked
+        worked = await self._send_ready() or worked
+        return worked
+
+    async def _claim(self) -> bool:
+        async with self._sf() as session:
+            now = self._clock.now()
+            await outbox_db.expire_overdue(session, now)
+            rows = await outbox_db.claim_due(
+                session, now=now, worker=self.worker_id, limit=self.config.batch
+            )
+            await session.commit()
+        start = time.monotonic()
+        for row in rows:
+            heapq.heappush(
+                self._held, _Held(self._chat_ready(row.chat_id, start), next(self._seq), row)
+            )
+        return bool(rows)
+
+    def _chat_ready(self, chat_id: int, now: float) -> float:
+        return max(self._chat_next.get(chat_id, 0.0), now)
+
+    async def _send_ready(self) -> bool:
+        """Send the held rows whose chat is ready, pacing them; marks each group ``sending``."""
+        now = time.monotonic()
+        if not self._held or self._held[0].ready_at > now:
+            return False
+        group_size = max(1, int(self.config.rate / 10))
+        group: list[OutboxMessage] = []
+        while self._held and self._held[0].ready_at <= now and len(group) < group_size:
+            held = heapq.heappop(self._held)
+            row = held.row
+            ready = self._chat_ready(row.chat_id, now)
+            if ready > now:  # another row for this chat went first: wait its turn
+                heapq.heappush(self._held, _Held(ready, next(self._seq), row))
+                continue
+            if row.chat_id in self._dead_chats:
+                self._settle(row, status=outbox_db.FAILED, last_error="recipient unreachable")
+                continue
+            if row.not_after is not None and row.not_after <= self._clock.now():
+                self._settle(row, status=outbox_db.EXPIRED, last_error="too late to be true")
+                continue
+            interval = (
+                self.config.group_interval if row.chat_id < 0 else self.config.private_interval
+            )
+            self._chat_next[row.chat_id] = now + interval
+            group.append(row)
+        if not group:
+            return True
+        async with self._sf() as session:
+            await outbox_db.mark_sending(session, [r.id for r in group if r.id is not None])
+            await session.commit()
+        for row in group:
+            await self._pace()
+            task = asyncio.create_task(self._send_one(row))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+            while len(self._in_flight) >= self.config.max_in_flight:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+        self._prune_chats(now)
+        return True
+
+    async def _pace(self) -> None:
+        """Wait for the next global slot, and out any 429 pause."""
+        while True:
+            now = time.monotonic()
+            wait = max(self._paused_until, self._next_slot) - now
+            if wait <= 0:
+                self._next_slot = max(self._next_slot, now) + 1.0 / self.config.rate
+                return
+            await asyncio.sleep(wait)
+
+    async def _send_one(self, row: OutboxMessage) -> None:
+        try:
+            result = await self._transport.deliver(row.chat_id, row.payload)
+        except Exception as exc:
+            log.exception("outbox row %s could not be sent", row.id)
+            result = SendResult(Outcome.REJECTED, error=f"internal error: {type(exc).__name__}")
+        self._handle(row, result)
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def _handle(self, row: OutboxMessage, result: SendResult) -> None:
+        attempts = row.attempts + 1
+        now = self._clock.now()
+        if result.outcome is Outcome.SENT:
+            self.sent_count += 1
+            self._settle(
+                row,
+                status=outbox_db.SENT,
+                sent_at=now,
+                attempts=attempts,
+                telegram_message_id=result.message_id,
+                last_error=None,
+            )
+        elif result.outcome is Outcome.RETRY_AFTER:
+            resume = time.monotonic() + max(result.retry_after, 1.0)
+            self._paused_until = max(self._paused_until, resume)
+            log.warning("Telegram asked to wait %.0f s; every send paused", result.retry_after)
+            self._settle(row, status=outbox_db.CLAIMED)
+            heapq.heappush(self._held, _Held(resume, next(self._seq), row))
+        elif result.outcome is Outcome.MIGRATED and result.migrate_to is not None:
+            old, new = row.chat_id, result.migrate_to
+            self._effects.append(_follow_migration(old, new))
+            row.chat_id = new
+            self._settle(row, status=outbox_db.CLAIMED, chat_id=new)
+            heapq.heappush(self._held, _Held(time.monotonic(), next(self._seq), row))
+        elif result.outcome in (Outcome.UNREACHABLE, Outcome.CHAT_GONE):
+            reason = (
+                "recipient unreachable: "
+                if result.outcome is Outcome.UNREACHABLE
+                else "chat not found: "
+            ) + (result.error or "")
+            self._dead_chats.add(row.chat_id)
+            self._effects.append(_mark_dead(row.chat_id, reason))
+            self._settle(row, status=outbox_db.FAILED, attempts=attempts, last_error=reason[:500])
+        elif result.outcome is Outcome.TRANSIENT and attempts < self.config.max_attempts:
+            delay = min(self.config.backoff_base**attempts, self.config.backoff_cap)
+            self._settle(
+                row,
+                status=outbox_db.PENDING,
+                attempts=attempts,
+                due_at=now + timedelta(seconds=delay),
+                claimed_by=None,
+                last_error=(result.error or "temporary error")[:500],
+            )
+        else:
+            reason = result.error or result.outcome.value
+            if result.outcome is Outcome.TRANSIENT:
+                reason = f"gave up after {attempts} attempts: {reason}"
+            self._settle(row, status=outbox_db.FAILED, attempts=attempts, last_error=reason[:500])
+
+    def _settle(self, row: OutboxMessage, **values: Any) -> None:
+        if row.id is not None:
+            self._results.append((row.id, values))
+
+    # -- writing results ----------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write the outcomes gathered so far in one transaction."""
+        if not self._results and not self._effects:
+            return
+        results, self._results = self._results, []
+        effects, self._effects = self._effects, []
+        async with self._sf() as session:
+            await outbox_db.apply_results(session, results)
+            for effect in effects:
+                await effect(session)
+            await session.commit()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.flush_interval)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("could not record outbox results; will retry")
+
+    async def _idle(self) -> None:
+        await self.flush()
+        timeout = self.config.idle_poll
+        if self._held:
+            timeout = min(timeout, max(self._held[0].ready_at - time.monotonic(), 0.001))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    async def _drain_in_flight(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _release_held(self) -> None:
+        """On stop, give back what this sender claimed but did not send."""
+        ids = [held.row.id for held in self._held if held.row.id is not None]
+        self._held.clear()
+        for row_id in ids:
+            self._results.append(
+                (row_id, {"status": outbox_db.PENDING, "claimed_by": None, "claimed_at": None})
+            )
+
+    def _prune_chats(self, now: float) -> None:
+        if len(self._chat_next) > 50_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+
+def _mark_dead(chat_id: int, reason: str) -> SideEffect:
+    async def effect(session: AsyncSession) -> None:
+        await outbox_db.fail_pending_for_chat(session, chat_id, reason[:500])
+        if chat_id > 0:
+            await session.execute(
+                update(User).where(col(User.id) == chat_id).values(is_reachable=False)
+            )
+        else:
+            await session.execute(
+                update(Cohort)
+                .where(col(Cohort.group_chat_id) == chat_id)
+                .values(group_chat_id=None)
+            )
+
+    return effect
+
+
+def _follow_migration(old: int, new: int) -> SideEffect:
+    async def effect(session: AsyncSession) -> None:
+        await session.execute(
+            update(Cohort).where(col(Cohort.group_chat_id) == old).values(group_chat_id=new)
+        )
+        await outbox_db.move_chat(session, old, new)
+
+    return effect
+
+
+__all__ = ["OutboxMessage", "Sender", "SenderConfig"]

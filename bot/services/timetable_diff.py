@@ -1,0 +1,365 @@
+"""Compare a re-imported timetable with the stored one, so the organiser sees what changes.
+
+Sessions are matched by key (the calendar UID, or the date and title of a spreadsheet row).
+Nothing here touches the database: the caller builds :class:`SessionSnapshot` objects from
+stored sessions, shows :func:`render_diff` to the organiser, and applies the diff on consent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Final, Literal
+
+from babel.lists import format_list
+
+from bot.i18n import babel_locale, format_date, format_time, ngettext, use_locale
+from bot.i18n import gettext as _
+from bot.services.timetable_file import ParsedSession
+
+#: A Telegram message holds 4,096 characters; the rest is left for the question around it.
+MAX_RENDERED_CHARS: Final = 3_500
+_MAX_TITLE_CHARS: Final = 80
+
+SessionStatus = Literal["scheduled", "cancelled"]
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """A stored session as the diff needs it; datetimes are timezone-aware UTC."""
+
+    key: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    join_url: str | None
+    status: SessionStatus = "scheduled"
+
+
+@dataclass(frozen=True)
+class MovedSession:
+    """A session whose start or end changed."""
+
+    key: str
+    title: str
+    old_starts_at: datetime
+    old_ends_at: datetime
+    new_starts_at: datetime
+    new_ends_at: datetime
+
+
+@dataclass(frozen=True)
+class CancelledSession:
+    """A scheduled session that the file drops or marks cancelled."""
+
+    key: str
+    title: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    """A session whose join link changed (``None`` means no link)."""
+
+    key: str
+    title: str
+    old_url: str | None
+    new_url: str | None
+
+
+@dataclass(frozen=True)
+class RenamedSession:
+    """A session whose title changed."""
+
+    key: str
+    old_title: str
+    new_title: str
+
+
+@dataclass(frozen=True)
+class TimetableDiff:
+    """What applying a re-imported file would change; each list is in time order."""
+
+    new: list[ParsedSession] = field(default_factory=list)
+    moved: list[MovedSession] = field(default_factory=list)
+    cancelled: list[CancelledSession] = field(default_factory=list)
+    link_changed: list[LinkChange] = field(default_factory=list)
+    renamed: list[RenamedSession] = field(default_factory=list)
+    restored: list[ParsedSession] = field(default_factory=list)
+    unchanged_count: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether applying the file would change nothing."""
+        return not (
+            self.new
+            or self.moved
+            or self.cancelled
+            or self.link_changed
+            or self.renamed
+            or self.restored
+        )
+
+
+def diff_timetable(
+    existing: Sequence[SessionSnapshot],
+    incoming: Sequence[ParsedSession],
+    cancelled_keys: Sequence[str] = (),
+) -> TimetableDiff:
+    """Compare stored sessions with a freshly parsed file.
+
+    A stored scheduled session that the file no longer contains, or marks cancelled, is
+    cancelled; a stored cancelled session that the file contains again is restored (and is
+    also reported as moved, renamed or with a new link if those changed). A session that
+    both moved and was renamed appears in both lists.
+    """
+    incoming_by_key = {session.key: session for session in incoming}
+    existing_keys = {snapshot.key for snapshot in existing}
+    marked_cancelled = set(cancelled_keys)
+
+    moved: list[MovedSession] = []
+    cancelled: list[CancelledSession] = []
+    link_changed: list[LinkChange] = []
+    renamed: list[RenamedSession] = []
+    restored: list[ParsedSession] = []
+    unchanged = 0
+
+    for old in existing:
+        new = incoming_by_key.get(old.key)
+        if new is None:
+            if old.status == "scheduled":
+                cancelled.append(CancelledSession(old.key, old.title, old.starts_at))
+            elif old.key in marked_cancelled:
+                unchanged += 1
+            continue
+        changed = False
+        if old.status == "cancelled":
+            restored.append(new)
+            changed = True
+        if old.starts_at != new.starts_at or old.ends_at != new.ends_at:
+            moved.append(
+                MovedSession(
+                    old.key,
+                    new.title,
+                    old.starts_at,
+                    old.ends_at,
+                    new.starts_at,
+                    new.ends_at,
+                )
+            )
+            changed = True
+        if old.title != new.title:
+            renamed.append(RenamedSession(old.key, old.title, new.title))
+            changed = True
+        if (old.join_url or None) != (new.join_url or None):
+            link_changed.append(LinkChange(old.key, new.title, old.join_url, new.join_url))
+            changed = True
+        if not changed:
+            unchanged += 1
+
+    new_sessions = [session for session in incoming if session.key not in existing_keys]
+    start_of = {snapshot.key: snapshot.starts_at for snapshot in existing}
+    start_of.update({session.key: session.starts_at for session in incoming})
+    return TimetableDiff(
+        new=sorted(new_sessions, key=lambda s: (s.starts_at, s.key)),
+        moved=sorted(moved, key=lambda m: (m.new_starts_at, m.key)),
+        cancelled=sorted(cancelled, key=lambda c: (c.starts_at, c.key)),
+        link_changed=sorted(link_changed, key=lambda c: (start_of[c.key], c.key)),
+        renamed=sorted(renamed, key=lambda r: (start_of[r.key], r.key)),
+        restored=sorted(restored, key=lambda s: (s.starts_at, s.key)),
+        unchanged_count=unchanged,
+    )
+
+
+def render_diff(diff: TimetableDiff, tz: tzinfo, locale: str, limit: int = 30) -> str:
+    """A plain-text summary of ``diff`` for the organiser, in ``locale``, with times in ``tz``.
+
+    The first line counts the changes ("3 new, 1 moved, 1 cancelled"); one line per change
+    follows, at most ``limit`` per kind, then "… and N more". The text always stays under
+    :data:`MAX_RENDERED_CHARS` so that it fits into one Telegram message.
+    """
+    with use_locale(locale):
+        return _render(diff, tz, locale, max(limit, 0))
+
+
+@dataclass(frozen=True)
+class _Section:
+    summary: str
+    total: int
+    lines: Iterator[str]
+
+
+def _render(diff: TimetableDiff, tz: tzinfo, locale: str, limit: int) -> str:
+    if diff.is_empty:
+        return ngettext(
+            "No changes: the {count} session in the file is already in the timetable.",
+            "No changes: all {count} sessions in the file are already in the timetable.",
+            diff.unchanged_count,
+        ).format(count=diff.unchanged_count)
+
+    # Lines are produced lazily: a diff of thousands of sessions shows only a few dozen.
+    sections = [
+        _Section(
+            ngettext("{count} new", "{count} new", len(diff.new)).format(count=len(diff.new)),
+            len(diff.new),
+            (
+                _("New: {title}: {when}").format(
+                    title=_clip(s.title), when=_session_when(s, tz, locale)
+                )
+                for s in diff.new
+            ),
+        ),
+        _Section(
+            ngettext("{count} moved", "{count} moved", len(diff.moved)).format(
+                count=len(diff.moved)
+            ),
+            len(diff.moved),
+            (_moved_line(m, tz, locale) for m in diff.moved),
+        ),
+        _Section(
+            ngettext("{count} cancelled", "{count} cancelled", len(diff.cancelled)).format(
+                count=len(diff.cancelled)
+            ),
+            len(diff.cancelled),
+            (
+                _("Cancelled: {title}: {when}").format(
+                    title=_clip(c.title), when=_when(c.starts_at, tz, locale)
+                )
+                for c in diff.cancelled
+            ),
+        ),
+        _Section(
+            ngettext("{count} back on", "{count} back on", len(diff.restored)).format(
+                count=len(diff.restored)
+            ),
+            len(diff.restored),
+            (
+                _("Back on: {title}: {when}").format(
+                    title=_clip(s.title), when=_session_when(s, tz, locale)
+                )
+                for s in diff.restored
+            ),
+        ),
+        _Section(
+            ngettext("{count} renamed", "{count} renamed", len(diff.renamed)).format(
+                count=len(diff.renamed)
+            ),
+            len(diff.renamed),
+            (
+                _("Renamed: {old} → {new}").format(old=_clip(r.old_title), new=_clip(r.new_title))
+                for r in diff.renamed
+            ),
+        ),
+        _Section(
+            ngettext(
+                "{count} link changed", "{count} links changed", len(diff.link_changed)
+            ).format(count=len(diff.link_changed)),
+            len(diff.link_changed),
+            (_link_line(c) for c in diff.link_changed),
+        ),
+    ]
+    sections = [section for section in sections if section.total]
+    parts = [section.summary for section in sections]
+    if diff.unchanged_count:
+        parts.append(
+            ngettext("{count} unchanged", "{count} unchanged", diff.unchanged_count).format(
+                count=diff.unchanged_count
+            )
+        )
+    summary = format_list(parts, locale=babel_locale(locale))
+
+    lines = [summary, ""]
+    used = len(summary) + 1
+    # Room kept for the closing "… and N more changes" line.
+    budget = MAX_RENDERED_CHARS - 120
+    total = sum(section.total for section in sections)
+    accounted = 0
+    out_of_room = False
+    for section in sections:
+        shown = 0
+        for line in section.lines:
+            if shown >= limit:
+                break
+            if used + len(line) + 1 > budget:
+                out_of_room = True
+                break
+            lines.append(line)
+            used += len(line) + 1
+            shown += 1
+        accounted += shown
+        if out_of_room:
+            break
+        rest = section.total - shown
+        if rest:
+            more = _more(rest)
+            if used + len(more) + 1 > budget:
+                out_of_room = True
+                break
+            lines.append(more)
+            used += len(more) + 1
+            accounted += rest
+    if out_of_room and total > accounted:
+        lines.append(
+            ngettext(
+                "… and {count} more change", "… and {count} more changes", total - accounted
+            ).format(count=total - accounted)
+        )
+    text = "\n".join(lines)
+    if len(text) > MAX_RENDERED_CHARS:
+        # Only reachable with absurd translations; the message must still be sendable.
+        text = text[: MAX_RENDERED_CHARS - 1] + "…"
+    return text
+
+
+def _more(count: int) -> str:
+    return ngettext("… and {count} more", "… and {count} more", count).format(count=count)
+
+
+def _clip(text: str, limit: int = _MAX_TITLE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _when(moment: datetime, tz: tzinfo, locale: str) -> str:
+    """ "8 Mar 2027, 19:00": Babel's medium date and short time in the locale's own order."""
+    # Babel's medium date-time shows seconds, which no session needs.
+    pattern = str(babel_locale(locale).datetime_formats["medium"]).replace("'", "")
+    return pattern.replace("{1}", format_date(moment, tz, "medium", locale)).replace(
+        "{0}", format_time(moment, tz, "short", locale)
+    )
+
+
+def _session_when(session: ParsedSession, tz: tzinfo, locale: str) -> str:
+    if session.all_day:
+        return format_date(session.starts_at, tz, "medium", locale)
+    return _when(session.starts_at, tz, locale)
+
+
+def _period(start: datetime, end: datetime, tz: tzinfo, locale: str) -> str:
+    if start.astimezone(tz).date() == end.astimezone(tz).date():
+        return _("{start}–{end}").format(
+            start=_when(start, tz, locale), end=format_time(end, tz, "short", locale)
+        )
+    return _("{start} – {end}").format(start=_when(start, tz, locale), end=_when(end, tz, locale))
+
+
+def _moved_line(moved: MovedSession, tz: tzinfo, locale: str) -> str:
+    same_length = (moved.old_ends_at - moved.old_starts_at) == (
+        moved.new_ends_at - moved.new_starts_at
+    )
+    if same_length:
+        old = _when(moved.old_starts_at, tz, locale)
+        new = _when(moved.new_starts_at, tz, locale)
+    else:
+        old = _period(moved.old_starts_at, moved.old_ends_at, tz, locale)
+        new = _period(moved.new_starts_at, moved.new_ends_at, tz, locale)
+    return _("Moved: {title}: {old} → {new}").format(title=_clip(moved.title), old=old, new=new)
+
+
+def _link_line(change: LinkChange) -> str:
+    if change.new_url is None:
+        return _("Link removed: {title}").format(title=_clip(change.title))
+    return _("New link: {title}: {url}").format(
+        title=_clip(change.title), url=_clip(change.new_url, 120)
+    )
