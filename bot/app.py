@@ -28,6 +28,9 @@ from bot.config import Settings
 from bot.db import migrate
 from bot.db import users as users_db
 from bot.db.engine import create_engine, create_session_factory
+from bot.delivery.leader import leadership
+from bot.delivery.sender import Sender, SenderConfig
+from bot.delivery.transport import AiogramTransport
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ def build_dispatcher(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     clock: Clock,
+    sender: Sender | None = None,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """The production Dispatcher: middlewares, every router, the error handler."""
@@ -75,6 +79,7 @@ def build_dispatcher(
         settings=settings,
         clock=clock,
         session_factory=session_factory,
+        sender=sender,
     )
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware())
@@ -93,7 +98,16 @@ class Application:
     bot: Bot
     dp: Dispatcher
     clock: Clock
+    sender: Sender
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start_background(self) -> None:
+        """Start the sender (and later the scheduler) once this replica leads."""
+        self._tasks.append(asyncio.create_task(self._lead()))
+
+    async def _lead(self) -> None:
+        async with leadership(self.engine):
+            await self.sender.run()
 
     async def prepare(self) -> None:
         """Learn the bot's username and install the command menus."""
@@ -109,10 +123,14 @@ class Application:
     async def run_polling(self) -> None:
         """Long polling until cancelled or interrupted."""
         await self.bot.delete_webhook(drop_pending_updates=False)
+        self.start_background()
         await self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
 
     async def close(self) -> None:
         """Stop background work and release connections."""
+        self.sender.stop()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -137,7 +155,15 @@ async def application(
     session_factory = create_session_factory(engine)
     clock = clock or SystemClock()
     bot = build_bot(settings, bot_session)
-    dp = build_dispatcher(settings=settings, session_factory=session_factory, clock=clock)
+    sender = Sender(
+        session_factory,
+        AiogramTransport(bot, paid_broadcast=settings.paid_broadcast),
+        clock,
+        SenderConfig(rate=settings.send_rate),
+    )
+    dp = build_dispatcher(
+        settings=settings, session_factory=session_factory, clock=clock, sender=sender
+    )
     app = Application(
         settings=settings,
         engine=engine,
@@ -145,6 +171,7 @@ async def application(
         bot=bot,
         dp=dp,
         clock=clock,
+        sender=sender,
     )
     try:
         yield app

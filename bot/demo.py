@@ -80,12 +80,22 @@ async def _read_line() -> str:
     return await asyncio.to_thread(sys.stdin.readline)
 
 
-async def run_demo(settings: Settings, database: str = "data/demo.db", out: TextIO = sys.stdout) -> int:
-    """Run the interactive demo until end of input."""
-    db_path = Path(database)
+def _fresh_database(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+def _read_file(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
+async def run_demo(
+    settings: Settings, database: str = "data/demo.db", out: TextIO = sys.stdout
+) -> int:
+    """Run the interactive demo until end of input."""
+    db_path = Path(database)
+    await asyncio.to_thread(_fresh_database, db_path)
     sb = Sandbox(limits=Limits(enabled=False))
     await sb.start(host="127.0.0.1", port=0)
     demo_settings = settings.model_copy(
@@ -161,10 +171,11 @@ async def _demo_command(sb: Sandbox, text: str, person: SandboxUser, out: TextIO
         return DEMO_TRAINEE
     if command == ":file":
         path = Path(argument.strip())
-        if not path.is_file():
+        content = await asyncio.to_thread(_read_file, path)
+        if content is None:
             print(f"   (no such file: {path})", file=out)
             return person
-        await sb.send_document(person, path.name, path.read_bytes())
+        await sb.send_document(person, path.name, content)
         return person
     print(HELP, file=out)
     return person

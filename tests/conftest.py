@@ -24,6 +24,8 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import alembic_config
 from tests.support.postgres import PostgresServer, find_bindir
 
+pytest_plugins = ["tests.support.e2e"]
+
 _counter = itertools.count()
 
 

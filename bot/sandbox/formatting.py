@@ -209,13 +209,12 @@ def _parse_start_tag(text: str, source: str, begin: int, i: int) -> tuple[int, _
             raise ParseError(f'Unclosed start tag "{name}" at byte offset {at}')
         if text[i] not in "'\"":
             token_begin = i
-            while text[i].isalnum() and text[i].isascii() or text[i] in ".-":
+            while (text[i].isalnum() and text[i].isascii()) or text[i] in ".-":
                 i += 1
             value = text[token_begin:i].lower()
             if text[i] not in _SPACE and text[i] != ">":
-                raise ParseError(
-                    f"Unexpected end of name token at byte offset {_byte_offset(source, token_begin)}"
-                )
+                at_token = _byte_offset(source, token_begin)
+                raise ParseError(f"Unexpected end of name token at byte offset {at_token}")
         else:
             quote = text[i]
             i += 1
@@ -411,7 +410,9 @@ def parse_markdown_v2(source: str) -> str:
     if open_marks:
         names = {"*": "Bold", "_": "Italic", "__": "Underline", "~": "Strikethrough"}
         mark, at = open_marks[-1]
-        raise ParseError(f"Can't find end of {names.get(mark, 'Spoiler')} entity at byte offset {at}")
+        raise ParseError(
+            f"Can't find end of {names.get(mark, 'Spoiler')} entity at byte offset {at}"
+        )
     return "".join(out)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.sandbox.errors import ApiError, bad_request
+from bot.sandbox.errors import bad_request
 from bot.sandbox.formatting import FormattedText
 from bot.sandbox.models import UploadedFile
 from bot.sandbox.rules import caption_text, message_text
@@ -94,7 +94,7 @@ def get_me(call: Call) -> dict[str, Any]:
     """The bot, with the capability flags only getMe returns."""
     user = call.world.bot_user()
     for name, field in call.spec.fields_of("User").items():
-        if field.types == ("Boolean",) and name not in user and name != "is_premium":
+        if field.types == ("Boolean",) and "Returned only in getMe" in field.description:
             user[name] = False
     user["can_join_groups"] = True
     names = call.world.names
@@ -298,7 +298,7 @@ def _legacy_int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise bad_request("parameter \"reply_to_message_id\" must be of type Integer") from None
+        raise bad_request('parameter "reply_to_message_id" must be of type Integer') from None
 
 
 def _legacy_bool(value: Any) -> bool:
@@ -468,9 +468,7 @@ def send_media_group(call: Call) -> list[dict[str, Any]]:
     media: list[dict[str, Any]] = call.params["media"]
     kinds = {item["type"] for item in media}
     if not kinds <= {"document", "photo"}:
-        raise bad_request(
-            f"method is not supported by the sandbox for media types {sorted(kinds)}"
-        )
+        raise bad_request(f"method is not supported by the sandbox for media types {sorted(kinds)}")
     if len(kinds) > 1:
         raise bad_request("document can't be mixed with other media types")
     group_id = str(secrets.randbits(60))

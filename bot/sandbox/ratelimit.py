@@ -43,9 +43,7 @@ class RateLimiter:
         self._clock = clock
         now = clock()
         self._global = TokenBucket(limits.global_per_second, limits.global_per_second, now)
-        self._paid = TokenBucket(
-            limits.paid_global_per_second, limits.paid_global_per_second, now
-        )
+        self._paid = TokenBucket(limits.paid_global_per_second, limits.paid_global_per_second, now)
         self._chats: dict[int, TokenBucket] = {}
 
     def acquire(self, chat_id: int, *, paid: bool = False) -> int | None:

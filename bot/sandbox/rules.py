@@ -102,8 +102,7 @@ def check_request(method: str, values: Mapping[str, Any]) -> None:
         value = values.get(param) if name == method else None
         if isinstance(value, str) and not low <= len(value) <= high:
             raise SpecError(
-                f"Bad Request: {error} ({param} must be {low}-{high} characters, "
-                f"got {len(value)})"
+                f"Bad Request: {error} ({param} must be {low}-{high} characters, got {len(value)})"
             )
     for (name, param), (low, high, error) in RANGE_LIMITS.items():
         number = values.get(param) if name == method else None

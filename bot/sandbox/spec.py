@@ -44,6 +44,7 @@ class FieldSpec:
     name: str
     types: tuple[str, ...]
     required: bool
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,10 +160,8 @@ class ApiSpec:
         for name in params:
             if name not in method.fields and name not in LEGACY_PARAMETERS:
                 raise SpecError(f'Bad Request: unknown parameter "{name}"')
-        for name, part in files.items():
-            if name in method.fields:
-                continue
-            if not _is_referenced(name, params):
+        for name in files:
+            if name not in method.fields and not _is_referenced(name, params):
                 raise SpecError(f'Bad Request: unknown parameter "{name}" (an unreferenced file)')
         for spec in method.fields.values():
             if spec.name in params:
@@ -171,7 +170,9 @@ class ApiSpec:
                 raw = files[spec.name]
             else:
                 if spec.required:
-                    message = _MISSING_MESSAGES.get(spec.name, f'parameter "{spec.name}" is required')
+                    message = _MISSING_MESSAGES.get(
+                        spec.name, f'parameter "{spec.name}" is required'
+                    )
                     raise SpecError(f"Bad Request: {message}")
                 continue
             try:
@@ -303,7 +304,12 @@ class ApiSpec:
 
 def _fields(raw: Iterable[Mapping[str, Any]]) -> dict[str, FieldSpec]:
     return {
-        f["name"]: FieldSpec(name=f["name"], types=tuple(f["types"]), required=bool(f["required"]))
+        f["name"]: FieldSpec(
+            name=f["name"],
+            types=tuple(f["types"]),
+            required=bool(f["required"]),
+            description=str(f.get("description", "")),
+        )
         for f in raw
     }
 
@@ -359,9 +365,8 @@ def _check_integer(value: Any, path: str, top: bool) -> int:
 
 
 def _check_float(value: Any, path: str, top: bool) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if math.isfinite(value):
-            return float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
     if top and isinstance(value, str):
         try:
             number = float(value)
@@ -412,4 +417,4 @@ def _check_file(value: Any, path: str, ctx: _Context) -> UploadedFile:
 def _describe(spec: FieldSpec, exc: _Invalid) -> str:
     if exc.path == spec.name:
         return f'Bad Request: parameter "{spec.name}" {exc.message}'
-    return f"Bad Request: can't parse {spec.name}: field \"{exc.path}\" {exc.message}"
+    return f'Bad Request: can\'t parse {spec.name}: field "{exc.path}" {exc.message}'

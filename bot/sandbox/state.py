@@ -365,7 +365,9 @@ class World:
         if state.bot_status == "kicked":
             raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat", violation=False)
         if sending or state.bot_status == "left":
-            raise ApiError(403, f"Forbidden: bot is not a member of the {kind} chat", violation=False)
+            raise ApiError(
+                403, f"Forbidden: bot is not a member of the {kind} chat", violation=False
+            )
 
     # -- messages ------------------------------------------------------------------------
 

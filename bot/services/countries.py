@@ -114,46 +114,55 @@ class _IndexBuilder:
     """Collects names and their spellings, then keeps only the keys that name one country."""
 
     def __init__(self) -> None:
-        self.verbatim: defaultdict[str, set[str]] = defaultdict(set)
-        self.derived: defaultdict[str, set[str]] = defaultdict(set)
-        # (inner key, outer key, code): "Burma" counts only if "Myanmar" is unambiguous,
-        # otherwise "Korea (South)" would make "South" a country.
-        self.inner: list[tuple[str, str, str]] = []
+        # language -> folded key -> codes, for names as written and for derived spellings.
+        self.verbatim: defaultdict[str, defaultdict[str, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        self.derived: defaultdict[str, defaultdict[str, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        # (language, inner key, outer key, code): "Burma" counts only if "Myanmar" is
+        # unambiguous, otherwise "Korea (South)" would make "South" a country.
+        self.inner: list[tuple[str, str, str, str]] = []
 
-    def add(self, code: str, name: str, *, english: bool) -> None:
-        self.verbatim[fold_name(name)].add(code)
+    def add(self, language: str, code: str, name: str) -> None:
+        self.verbatim[language][fold_name(name)].add(code)
         split = _bracketed_parts(name)
         if split is not None:
             outer, inner = split
             outer_key = fold_name(outer)
-            self.derived[outer_key].add(code)
-            self.inner.extend((fold_name(part), outer_key, code) for part in inner)
-        if english:
+            self.derived[language][outer_key].add(code)
+            self.inner.extend((language, fold_name(part), outer_key, code) for part in inner)
+        if language == "en":
             for variant in _english_variants(name):
-                self.derived[fold_name(variant)].add(code)
+                self.derived[language][fold_name(variant)].add(code)
 
     def _resolve(self, key: str) -> str | None:
-        verbatim = self.verbatim.get(key, set())
-        derived = self.derived.get(key, set())
-        # A name that means two countries would silently pick one; it is dropped so that the
-        # person is asked instead. A spelling derived from one country's name ("Samoa" from
-        # "Samoa (American)") gives way to another country's real name, but a shortening
-        # shared by two ("Congo" from both Congos) makes the name ambiguous.
-        if len(derived) > 1 or len(verbatim) > 1:
-            return None
-        found = verbatim or derived
-        return next(iter(found)) if found else None
+        # Within one language a real name beats a shortening of another name ("Samoa" is
+        # Samoa, although "Samoa (American)" shortens to it too); across languages the
+        # names must agree, so "Congo" (the Republic in Spanish, either Congo in English)
+        # means nothing on its own and the person is asked instead.
+        found: set[str] = set()
+        for language in self.verbatim.keys() | self.derived.keys():
+            found |= self.verbatim[language].get(key) or self.derived[language].get(key, set())
+        return next(iter(found)) if len(found) == 1 else None
 
     def build(self) -> dict[str, str]:
         """The finished index: folded name -> alpha-2 code."""
-        for inner_key, outer_key, code in self.inner:
+        for language, inner_key, outer_key, code in self.inner:
             if self._resolve(outer_key) == code:
-                self.derived[inner_key].add(code)
+                self.derived[language][inner_key].add(code)
+        keys = {
+            key
+            for table in (self.verbatim, self.derived)
+            for by_key in table.values()
+            for key in by_key
+        }
         index: dict[str, str] = {}
-        for key in self.verbatim.keys() | self.derived.keys():
-            code = self._resolve(key) if key else None
-            if code is not None:
-                index[key] = code
+        for key in keys:
+            found = self._resolve(key) if key else None
+            if found is not None:
+                index[key] = found
         return index
 
 
@@ -166,10 +175,10 @@ def _name_index() -> dict[str, str]:
         territories = load_locale_data(locale_id).get("territories", {})
         for code, name in territories.items():
             if code in codes:
-                builder.add(code, name, english=locale_id.split("_", 1)[0] == "en")
+                builder.add(locale_id.split("_", 1)[0], code, name)
     for code, name in _iso3166_names():
         if code in codes:
-            builder.add(code, name, english=True)
+            builder.add("en", code, name)
     return builder.build()
 
 

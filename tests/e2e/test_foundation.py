@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.db.models import User
 from bot.sandbox import Sandbox, SandboxUser
-from tests.e2e.conftest import RunningBot
+from tests.support.e2e import RunningBot
 
 
 async def test_menus_registered_per_language_and_for_admins(running_bot: RunningBot) -> None:

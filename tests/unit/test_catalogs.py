@@ -52,10 +52,25 @@ def test_every_source_string_is_in_the_catalogs(tmp_path: Path) -> None:
     """A string added to the code without running ``make i18n`` fails here."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "--mapping-file",
-         str(ROOT / "babel.cfg"), "--keywords", "N_", "--keywords", "lazy_gettext",
-         "--no-location", "--output-file", str(pot), str(ROOT / "bot"), str(ROOT / "handlers")],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "--mapping-file",
+            str(ROOT / "babel.cfg"),
+            "--keywords",
+            "N_",
+            "--keywords",
+            "lazy_gettext",
+            "--no-location",
+            "--output-file",
+            str(pot),
+            str(ROOT / "bot"),
+            str(ROOT / "handlers"),
+        ],
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as fh:
         template = read_po(fh)

@@ -12,13 +12,29 @@ from bot.config import SettingsError, load_settings
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {
-        "BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "ADMIN_IDS", "DEFAULT_LOCALE",
-        "LOG_LEVEL", "REDIS_URL", "WEBHOOK_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "BOT_TOKEN",
+            "DATABASE_URL",
+            "TELEGRAM_API_URL",
+            "ADMIN_IDS",
+            "DEFAULT_LOCALE",
+            "LOG_LEVEL",
+            "REDIS_URL",
+            "WEBHOOK_URL",
+        }
+    }
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=clean,
-        timeout=60, check=False,
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=clean,
+        timeout=60,
+        check=False,
     )
 
 

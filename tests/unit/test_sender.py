@@ -48,8 +48,13 @@ async def queue(
             session,
             [
                 Envelope(
-                    chat_id=c, kind="test", dedupe_key=f"t:{c}", due_at=clock.now(),
-                    payload={"text": f"hello {c}"}, user_id=c if c > 0 else None, **kw,
+                    chat_id=c,
+                    kind="test",
+                    dedupe_key=f"t:{c}",
+                    due_at=clock.now(),
+                    payload={"text": f"hello {c}"},
+                    user_id=c if c > 0 else None,
+                    **kw,
                 )
                 for c in chats
             ],

@@ -1,4 +1,4 @@
-"""End to end: the real bot, long polling over HTTP, against the sandbox.
+"""Fixtures for end-to-end tests: the real bot, long polling over HTTP, against the sandbox.
 
 After every test the sandbox must have seen no request that breaks the Bot API spec or
 Telegram's limits.

@@ -1,0 +1,661 @@
+"""Reading timetables: the programme's real CSV and ICS files and the variants organisers send."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from bot.services.timetable_file import (
+    MAX_FILE_BYTES,
+    MAX_SESSIONS,
+    ParsedSession,
+    TimetableParseResult,
+    parse_timetable,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SHANGHAI = "Asia/Shanghai"
+BELGRADE = "Europe/Belgrade"
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def parse(text: str | bytes, filename: str = "timetable.csv", tz: str = SHANGHAI, **kwargs):
+    data = text.encode() if isinstance(text, str) else text
+    return parse_timetable(data, filename, tz, **kwargs)
+
+
+def parse_ok(text: str | bytes, filename: str = "timetable.csv", tz: str = SHANGHAI, **kwargs):
+    result = parse(text, filename, tz, **kwargs)
+    assert result.errors == [], [e.message for e in result.errors]
+    return result
+
+
+def ics(*events: str, header: str = "") -> str:
+    body = "\n".join(event.strip() for event in events)
+    return (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n"
+        + (header.strip() + "\n" if header.strip() else "")
+        + body
+        + "\nEND:VCALENDAR\n"
+    ).replace("\n", "\r\n")
+
+
+def assert_all_utc(result: TimetableParseResult) -> None:
+    for session in result.sessions:
+        assert session.starts_at.tzinfo is UTC
+        assert session.ends_at.tzinfo is UTC
+
+
+def by_key(result: TimetableParseResult) -> dict[str, ParsedSession]:
+    return {session.key: session for session in result.sessions}
+
+
+# --- the programme's own files ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_csv() -> TimetableParseResult:
+    return parse_ok((EXAMPLES / "timetable.csv").read_bytes(), "timetable.csv")
+
+
+@pytest.fixture(scope="module")
+def example_ics() -> TimetableParseResult:
+    return parse_ok((EXAMPLES / "timetable.ics").read_bytes(), "timetable.ics")
+
+
+def test_example_csv_has_twenty_sessions_in_utc(example_csv: TimetableParseResult) -> None:
+    sessions = example_csv.sessions
+    assert len(sessions) == 20
+    assert_all_utc(example_csv)
+    first = sessions[0]
+    assert first.title == "Opening Ceremony and Programme Briefing"
+    assert first.titles == {"en": "Opening Ceremony and Programme Briefing"}
+    assert first.starts_at == utc(2027, 3, 8, 11, 0)
+    assert first.ends_at == utc(2027, 3, 8, 13, 0)
+    assert first.speaker == "Prof. Chen Wei"
+    assert first.kind == "ceremony"
+    assert first.join_url == "https://www.eeo.cn/live.php?lessonKey=dt27001"
+    assert first.all_day is False
+    assert first.source == "row 2"
+    assert sessions[-1].starts_at == utc(2027, 4, 2, 11, 0)
+    assert {s.kind for s in sessions} == {"ceremony", "lecture", "discussion", "visit", "workshop"}
+    assert all(s.join_url and s.join_url.startswith("https://www.eeo.cn/") for s in sessions)
+    assert len({s.key for s in sessions}) == 20
+    assert example_csv.cancelled_keys == []
+
+
+def test_example_csv_header_zone_wins_over_programme_zone() -> None:
+    # "Start (Beijing time)" says Beijing even if the programme lives elsewhere.
+    result = parse_ok((EXAMPLES / "timetable.csv").read_bytes(), "timetable.csv", BELGRADE)
+    assert result.sessions[0].starts_at == utc(2027, 3, 8, 11, 0)
+    # Beijing has no daylight saving: every session is 11:00 UTC, across Serbia's change.
+    assert {s.starts_at.time() for s in result.sessions} == {time(11, 0)}
+
+
+def test_example_ics_matches_csv_and_expands_extras(
+    example_csv: TimetableParseResult, example_ics: TimetableParseResult
+) -> None:
+    assert_all_utc(example_ics)
+    lectures = [s for s in example_ics.sessions if s.key.startswith("dt27-0")]
+    assert len(lectures) == 20
+    assert [(s.title, s.starts_at, s.ends_at, s.join_url, s.speaker) for s in lectures] == [
+        (s.title, s.starts_at, s.ends_at, s.join_url, s.speaker) for s in example_csv.sessions
+    ]
+    assert lectures[0].key == "dt27-001@training-base.example.org"
+    # The LOCATION holds only the join link: it is the link, not a place.
+    assert lectures[0].location is None
+    assert lectures[0].descriptions == {}
+
+    office = [s for s in example_ics.sessions if s.key.startswith("dt27-office-hours")]
+    assert [s.starts_at for s in office] == [
+        utc(2027, 3, 10, 10, 0),
+        utc(2027, 3, 17, 10, 0),
+        utc(2027, 3, 24, 10, 0),
+        utc(2027, 3, 31, 10, 0),
+    ]
+    assert office[0].key == "dt27-office-hours@training-base.example.org/2027-03-10T10:00:00Z"
+    assert all(s.ends_at - s.starts_at == timedelta(hours=1) for s in office)
+    assert office[0].join_url == "https://www.eeo.cn/live.php?lessonKey=dt27office"
+    assert office[0].descriptions == {
+        "en": "Questions about assignments, certificates and logistics."
+    }
+
+    (study,) = [s for s in example_ics.sessions if s.all_day]
+    assert study.key == "dt27-selfstudy@training-base.example.org"
+    assert study.starts_at == utc(2027, 3, 19, 16, 0)  # 2027-03-20 00:00 in Beijing
+    assert study.ends_at == utc(2027, 3, 20, 16, 0)
+
+    assert example_ics.cancelled_keys == ["dt27-cancelled@training-base.example.org"]
+    assert "dt27-cancelled@training-base.example.org" not in by_key(example_ics)
+    assert len(example_ics.sessions) == 20 + 4 + 1
+
+
+# --- calendar variants ----------------------------------------------------------------------
+
+
+OUTLOOK_TZ = """
+BEGIN:VTIMEZONE
+TZID:China Standard Time
+BEGIN:STANDARD
+DTSTART:16010101T000000
+TZOFFSETFROM:+0800
+TZOFFSETTO:+0800
+END:STANDARD
+END:VTIMEZONE
+"""
+
+
+def test_outlook_windows_zone_name() -> None:
+    data = ics(
+        OUTLOOK_TZ,
+        """
+BEGIN:VEVENT
+UID:040000008200E00074C5B7101A82E008
+SUMMARY;LANGUAGE=en-us:Opening Ceremony
+DTSTART;TZID="China Standard Time":20270308T190000
+DTEND;TZID="China Standard Time":20270308T210000
+LOCATION:Online
+DESCRIPTION:Join: https://zoom.us/j/123456789?pwd=abc
+END:VEVENT
+""",
+        header="PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN",
+    )
+    (session,) = parse_ok(data, "invite.ics", BELGRADE).sessions
+    assert session.starts_at == utc(2027, 3, 8, 11, 0)
+    assert session.ends_at == utc(2027, 3, 8, 13, 0)
+    assert session.titles == {"en": "Opening Ceremony"}
+    assert session.location == "Online"
+    assert session.join_url == "https://zoom.us/j/123456789?pwd=abc"
+
+
+def test_windows_zone_name_without_vtimezone() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:w1
+SUMMARY:Opening
+DTSTART;TZID=Russian Standard Time:20270308T140000
+DTEND;TZID=Russian Standard Time:20270308T160000
+END:VEVENT
+""")
+    (session,) = parse_ok(data, "x.ics").sessions
+    assert session.starts_at == utc(2027, 3, 8, 11, 0)  # Moscow is UTC+3
+
+
+def test_unknown_tzid_is_an_error_not_a_silent_shift() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:u1
+SUMMARY:Opening
+DTSTART;TZID=Mars/Olympus:20270308T190000
+DTEND;TZID=Mars/Olympus:20270308T210000
+END:VEVENT
+""")
+    result = parse(data, "x.ics")
+    assert result.sessions == []
+    assert len(result.errors) == 1
+    assert "Mars/Olympus" in result.errors[0].message
+
+
+def test_x_wr_timezone_applies_to_floating_times() -> None:
+    data = ics(
+        """
+BEGIN:VEVENT
+UID:g1
+SUMMARY:Before the clock change
+DTSTART:20270326T190000
+DTEND:20270326T200000
+END:VEVENT
+BEGIN:VEVENT
+UID:g2
+SUMMARY:After the clock change
+DTSTART:20270329T190000
+DTEND:20270329T200000
+END:VEVENT
+BEGIN:VEVENT
+UID:g3
+SUMMARY:Written in UTC
+DTSTART:20270330T100000Z
+DTEND:20270330T110000Z
+END:VEVENT
+""",
+        header="X-WR-TIMEZONE:Europe/Belgrade",
+    )
+    sessions = by_key(parse_ok(data, "google.ics", SHANGHAI))
+    assert sessions["g1"].starts_at == utc(2027, 3, 26, 18, 0)
+    assert sessions["g2"].starts_at == utc(2027, 3, 29, 17, 0)
+    assert sessions["g3"].starts_at == utc(2027, 3, 30, 10, 0)
+
+
+def test_floating_times_without_x_wr_timezone_use_programme_zone() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:f1
+SUMMARY:Floating
+DTSTART:20270308T190000
+DTEND:20270308T210000
+END:VEVENT
+""")
+    (session,) = parse_ok(data, "x.ics", SHANGHAI).sessions
+    assert session.starts_at == utc(2027, 3, 8, 11, 0)
+    (session,) = parse_ok(data, "x.ics", BELGRADE).sessions
+    assert session.starts_at == utc(2027, 3, 8, 18, 0)
+
+
+def test_floating_time_in_a_dst_gap_is_an_error() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:gap
+SUMMARY:Night owl
+DTSTART:20270328T023000
+DTEND:20270328T033000
+END:VEVENT
+""")
+    result = parse(data, "x.ics", BELGRADE)
+    assert result.sessions == []
+    assert len(result.errors) == 1
+    assert "2027-03-28 02:30" in result.errors[0].message
+    assert "Europe/Belgrade" in result.errors[0].message
+
+
+def test_rrule_with_exdate() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:weekly@example.org
+SUMMARY:Weekly clinic
+DTSTART;TZID=Asia/Shanghai:20270310T180000
+DTEND;TZID=Asia/Shanghai:20270310T190000
+RRULE:FREQ=WEEKLY;COUNT=4
+EXDATE;TZID=Asia/Shanghai:20270317T180000
+END:VEVENT
+""")
+    result = parse_ok(data, "x.ics")
+    assert [s.starts_at for s in result.sessions] == [
+        utc(2027, 3, 10, 10, 0),
+        utc(2027, 3, 24, 10, 0),
+        utc(2027, 3, 31, 10, 0),
+    ]
+    assert [s.key for s in result.sessions] == [
+        "weekly@example.org/2027-03-10T10:00:00Z",
+        "weekly@example.org/2027-03-24T10:00:00Z",
+        "weekly@example.org/2027-03-31T10:00:00Z",
+    ]
+
+
+def test_rdate_and_moved_and_cancelled_occurrences_keep_their_keys() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:series
+SUMMARY:Clinic
+DTSTART:20270310T100000Z
+DTEND:20270310T110000Z
+RRULE:FREQ=WEEKLY;COUNT=3
+RDATE:20270401T100000Z
+END:VEVENT
+BEGIN:VEVENT
+UID:series
+RECURRENCE-ID:20270317T100000Z
+SUMMARY:Clinic (moved)
+DTSTART:20270318T120000Z
+DTEND:20270318T130000Z
+END:VEVENT
+BEGIN:VEVENT
+UID:series
+RECURRENCE-ID:20270324T100000Z
+SUMMARY:Clinic
+STATUS:CANCELLED
+DTSTART:20270324T100000Z
+DTEND:20270324T110000Z
+END:VEVENT
+""")
+    result = parse_ok(data, "x.ics")
+    sessions = by_key(result)
+    assert sorted(sessions) == [
+        "series/2027-03-10T10:00:00Z",
+        "series/2027-03-17T10:00:00Z",
+        "series/2027-04-01T10:00:00Z",
+    ]
+    moved = sessions["series/2027-03-17T10:00:00Z"]
+    assert moved.starts_at == utc(2027, 3, 18, 12, 0)
+    assert moved.title == "Clinic (moved)"
+    assert result.cancelled_keys == ["series/2027-03-24T10:00:00Z"]
+
+
+def test_unbounded_weekly_rule_is_expanded_two_years() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:forever
+SUMMARY:Weekly office hour
+DTSTART:20270310T100000Z
+DTEND:20270310T110000Z
+RRULE:FREQ=WEEKLY
+END:VEVENT
+""")
+    result = parse_ok(data, "x.ics")
+    starts = [s.starts_at for s in result.sessions]
+    assert starts[0] == utc(2027, 3, 10, 10, 0)
+    assert starts[-1] <= utc(2027, 3, 10, 10, 0) + timedelta(days=731)
+    assert starts[-1] > utc(2027, 3, 10, 10, 0) + timedelta(days=700)
+    assert len(starts) in {105, 106}
+
+
+def test_unbounded_daily_rule_beyond_the_cap_is_an_error() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:daily-forever
+SUMMARY:Daily check-in
+DTSTART:20270310T100000Z
+DTEND:20270310T101500Z
+RRULE:FREQ=DAILY
+END:VEVENT
+""")
+    result = parse(data, "x.ics")
+    assert len(result.errors) == 1
+    assert "500" in result.errors[0].message
+    assert "Daily check-in" in result.errors[0].message
+
+
+def test_summary_languages_and_categories_and_speaker() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:ml
+SUMMARY:Opening Ceremony
+SUMMARY;LANGUAGE=ru:Церемония открытия
+SUMMARY;LANGUAGE=zh-Hans:开幕式
+CATEGORIES:Ceremony
+DESCRIPTION:Speaker: Prof. Chen Wei\\nWelcome words and the programme.
+URL:https://www.eeo.cn/live.php?lessonKey=x1
+DTSTART:20270308T110000Z
+DTEND:20270308T130000Z
+END:VEVENT
+""")
+    (session,) = parse_ok(data, "x.ics", default_language="en").sessions
+    assert session.titles == {
+        "en": "Opening Ceremony",
+        "ru": "Церемония открытия",
+        "zh": "开幕式",
+    }
+    assert session.kind == "ceremony"
+    assert session.speaker == "Prof. Chen Wei"
+    assert session.descriptions == {"en": "Welcome words and the programme."}
+    assert session.join_url == "https://www.eeo.cn/live.php?lessonKey=x1"
+
+
+def test_bad_url_property_is_an_error() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:bad-url
+SUMMARY:Opening
+URL:ftp://files.example.org/slides
+DTSTART:20270308T110000Z
+DTEND:20270308T130000Z
+END:VEVENT
+""")
+    result = parse(data, "x.ics")
+    assert len(result.errors) == 1
+    assert "ftp://files.example.org/slides" in result.errors[0].message
+
+
+def test_duplicate_uid_is_an_error() -> None:
+    event = """
+BEGIN:VEVENT
+UID:same
+SUMMARY:{title}
+DTSTART:20270308T110000Z
+DTEND:20270308T130000Z
+END:VEVENT
+"""
+    result = parse(ics(event.format(title="A"), event.format(title="B")), "x.ics")
+    assert len(result.errors) == 1
+    assert "same" in result.errors[0].message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VCALENDAR\r\n",
+        b"BEGIN:VCALENDAR\r\nthis is not a content line\r\nEND:VCALENDAR\r\n",
+        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:2027xx\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        b"\x00\xff\xfe\x01garbage" * 20,
+    ],
+)
+def test_malformed_ics_is_one_error(data: bytes) -> None:
+    result = parse(data, "calendar.ics")
+    assert result.sessions == []
+    assert len(result.errors) == 1
+    assert result.errors[0].message
+
+
+# --- spreadsheet variants -------------------------------------------------------------------
+
+
+def test_semicolon_cp1252_csv_with_day_first_dates() -> None:
+    text = (
+        "Date;Début;Fin;Séance;Intervenant;Lien\r\n"
+        "08/03/2027;19:00;21:00;Cérémonie d'ouverture;Prof. Chen Wei;https://zoom.us/j/1\r\n"
+        "09/03/2027;19.00;21.00;Économie numérique;Prof. Li Ming;\r\n"
+    )
+    result = parse_ok(text.encode("cp1252"), "séances.csv", default_language="fr")
+    first, second = result.sessions
+    assert first.titles == {"fr": "Cérémonie d'ouverture"}
+    assert first.starts_at == utc(2027, 3, 8, 11, 0)
+    assert second.starts_at == utc(2027, 3, 9, 11, 0)
+    assert second.join_url is None
+    assert first.speaker == "Prof. Chen Wei"
+
+
+def test_russian_headers_with_moscow_time() -> None:
+    text = (
+        "\ufeffДата;Начало (МСК);Конец (МСК);Тема;Лектор;Тип;Ссылка\n"
+        "08.03.2027;14:00;16:00;Церемония открытия;Проф. Чэнь Вэй;Церемония;"
+        "https://www.eeo.cn/live.php?lessonKey=dt27001\n"
+    )
+    (session,) = parse_ok(text, "расписание.csv", BELGRADE, default_language="ru").sessions
+    assert session.starts_at == utc(2027, 3, 8, 11, 0)
+    assert session.titles == {"ru": "Церемония открытия"}
+    assert session.speaker == "Проф. Чэнь Вэй"
+    assert session.kind == "церемония"
+
+
+def test_chinese_headers_tab_separated_and_time_range() -> None:
+    text = "日期\t时间\t主题\t讲师\t链接\n2027年3月8日\t19:00-21:00\t开幕式\t陈伟教授\thttps://www.eeo.cn/a\n"
+    (session,) = parse_ok(text, "课表.tsv", default_language="zh").sessions
+    assert session.starts_at == utc(2027, 3, 8, 11, 0)
+    assert session.ends_at == utc(2027, 3, 8, 13, 0)
+    assert session.titles == {"zh": "开幕式"}
+
+
+def test_title_columns_in_several_languages() -> None:
+    text = (
+        "Session (ru),Date,Start,End,Session,主题,Description,Description (fr)\n"
+        "Открытие,2027-03-08,19:00,21:00,Opening,开幕式,Welcome,Bienvenue\n"
+    )
+    (session,) = parse_ok(text).sessions
+    assert session.titles == {"en": "Opening", "ru": "Открытие", "zh": "开幕式"}
+    assert session.title == "Opening"
+    assert session.descriptions == {"en": "Welcome", "fr": "Bienvenue"}
+
+
+def test_header_zone_as_offset_and_iana_name_and_duration() -> None:
+    text = (
+        "Date,Start (UTC+3),Duration,Title\n"
+        "2027-03-08,14:00,90,Opening\n"
+        "2027-03-09,14:00,1:30,Second\n"
+    )
+    sessions = parse_ok(text).sessions
+    assert [s.starts_at for s in sessions] == [utc(2027, 3, 8, 11, 0), utc(2027, 3, 9, 11, 0)]
+    assert all(s.ends_at - s.starts_at == timedelta(minutes=90) for s in sessions)
+
+    text = "Date,From (Europe/Belgrade),To,Topic\n2027-03-29,12:00,13:00,After DST\n"
+    (session,) = parse_ok(text).sessions
+    assert session.starts_at == utc(2027, 3, 29, 10, 0)
+    assert session.ends_at == utc(2027, 3, 29, 11, 0)
+
+
+def test_explicit_id_column_and_am_pm_times_and_blank_date_continues() -> None:
+    text = (
+        "ID,Date,Start,End,Title,Room\n"
+        "S1,2027-03-08,9:00 AM,10:30 AM,Morning,Hall A\n"
+        "S2,,7:00 PM,9:00 PM,Evening,\n"
+    )
+    first, second = parse_ok(text).sessions
+    assert (first.key, second.key) == ("S1", "S2")
+    assert first.location == "Hall A"
+    assert second.starts_at == utc(2027, 3, 8, 11, 0)
+
+
+def test_unrecognised_zone_in_header_is_refused() -> None:
+    text = "Date,Start (Bejing time),End,Title\n2027-03-08,19:00,21:00,Opening\n"
+    result = parse(text)
+    assert result.sessions == []
+    assert len(result.errors) == 1
+    assert result.errors[0].row == 1
+    assert "Bejing" in result.errors[0].message
+
+
+def test_bad_rows_are_all_reported_with_spreadsheet_row_numbers() -> None:
+    text = (
+        "Belgrade seminar timetable\n"  # row 1: a title above the table
+        "\n"
+        "Date,Start,End,Title,Link\n"  # row 3: the header
+        "2027-02-30,19:00,21:00,Bad date,\n"  # row 4
+        "2027-03-08,21:00,19:00,Backwards,\n"  # row 5
+        "2027-03-28,02:30,03:30,In the DST gap,\n"  # row 6
+        "2027-03-09,19:00,21:00,Bad link,zoom dot us slash 123\n"  # row 7
+        "2027-03-10,19:00,21:00,Twice,\n"  # row 8
+        "2027-03-10,19:00,21:00,Twice,\n"  # row 9
+        "2027-03-11,19:00,,No end,\n"  # row 10
+        "2027-03-12,19:00,21:00,Fine,https://zoom.us/j/1\n"  # row 11
+        "2027-10-31,02:30,03:30,Twice in the night,\n"  # row 12: the clocks go back
+    )
+    result = parse(text, tz=BELGRADE)
+    rows = [error.row for error in result.errors]
+    assert rows == [4, 5, 6, 7, 9, 10, 12]
+    messages = {error.row: error.message for error in result.errors}
+    assert messages[4].startswith("Row 4:")
+    assert "2027-02-30" in messages[4]
+    assert "21:00" in messages[5] and "19:00" in messages[5]
+    assert "2027-03-28 02:30" in messages[6] and "Europe/Belgrade" in messages[6]
+    assert "zoom dot us" in messages[7]
+    assert "8" in messages[9] and "9" in messages[9]
+    assert "end time is missing" in messages[10]
+    assert "2027-10-31 02:30" in messages[12]
+
+
+def test_xlsx_with_title_rows_real_dates_times_and_merged_cells() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["2027 Seminar on Digital Trade"])
+    sheet.append(["Timetable (all times Beijing time)"])
+    sheet.append([])
+    sheet.append(["Date", "Start (Beijing time)", "End (Beijing time)", "Session", "Speaker"])
+    sheet.append([datetime(2027, 3, 8), time(19, 0), time(21, 0), "Opening", "Prof. Chen"])
+    sheet.append([None, time(21, 15), time(22, 0), "Q&A", "Team"])
+    sheet.append([date(2027, 3, 9), datetime(1899, 12, 30, 19, 0), "21:00", "Second", None])
+    sheet.merge_cells("A5:A6")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    result = parse_ok(buffer.getvalue(), "timetable.xlsx", BELGRADE)
+    assert [(s.title, s.starts_at, s.ends_at) for s in result.sessions] == [
+        ("Opening", utc(2027, 3, 8, 11, 0), utc(2027, 3, 8, 13, 0)),
+        ("Q&A", utc(2027, 3, 8, 13, 15), utc(2027, 3, 8, 14, 0)),
+        ("Second", utc(2027, 3, 9, 11, 0), utc(2027, 3, 9, 13, 0)),
+    ]
+    assert result.sessions[0].source == "row 5"
+
+
+def test_xlsx_bad_row_numbers_match_the_sheet() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Title row"])
+    sheet.append(["Date", "Start", "End", "Title"])
+    sheet.append([date(2027, 3, 8), time(21, 0), time(19, 0), "Backwards"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = parse(buffer.getvalue(), "t.xlsx")
+    assert [e.row for e in result.errors] == [3]
+
+
+def test_damaged_xlsx_is_one_error() -> None:
+    result = parse(b"PK\x03\x04" + b"\x00" * 200, "t.xlsx")
+    assert len(result.errors) == 1
+    assert result.sessions == []
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (b"", "timetable.csv"),
+        (b"\r\n  \r\n", "timetable.csv"),
+        (b"", "timetable.ics"),
+        (bytes(range(256)) * 8, "timetable.csv"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "photo.png"),
+        (b"just some words\nand more words\n", "notes.txt"),
+    ],
+)
+def test_empty_and_garbage_files_are_one_error(data: bytes, filename: str) -> None:
+    result = parse(data, filename)
+    assert result.sessions == []
+    assert len(result.errors) == 1
+    assert not result.ok
+
+
+def test_old_excel_format_is_refused() -> None:
+    result = parse(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "timetable.xls")
+    assert len(result.errors) == 1
+    assert ".xlsx" in result.errors[0].message
+
+
+def test_file_size_limit() -> None:
+    result = parse(b"x" * (MAX_FILE_BYTES + 1), "big.csv")
+    assert len(result.errors) == 1
+
+
+def test_session_count_limit() -> None:
+    start = date(2027, 1, 1)
+    rows = [
+        f"{start + timedelta(days=i // 10)},{10 + i % 10}:00,{10 + i % 10}:30,Session {i}"
+        for i in range(MAX_SESSIONS + 1)
+    ]
+    result = parse("Date,Start,End,Title\n" + "\n".join(rows))
+    assert result.sessions == []
+    assert len(result.errors) == 1
+    assert str(MAX_SESSIONS) in result.errors[0].message
+
+
+def test_unknown_programme_zone_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match="Mars"):
+        parse_timetable(b"Date,Start,End,Title\n", "t.csv", "Mars/Olympus")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    day=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    start=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    minutes=st.integers(min_value=1, max_value=180),
+    tz=st.sampled_from([SHANGHAI, "Asia/Tashkent", "Africa/Kampala", "UTC"]),
+)
+def test_any_csv_time_becomes_the_right_utc_instant(
+    day: date, start: time, minutes: int, tz: str
+) -> None:
+    begins = datetime.combine(day, start)
+    ends = begins + timedelta(minutes=minutes)
+    if ends.date() != day:
+        return  # a session past midnight needs a date-and-time end, not covered here
+    text = f"Date,Start,End,Title\n{day:%d.%m.%Y},{start:%H:%M},{ends:%H:%M},Session\n"
+    (session,) = parse_ok(text, tz=tz).sessions
+    assert session.starts_at == begins.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    assert session.ends_at == ends.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    assert session.starts_at.tzinfo is UTC
