@@ -27,7 +27,8 @@ i18n: install
 		--msgid-bugs-address "" --copyright-holder "" \
 		--output-file locales/messages.pot bot handlers
 	$(BIN)/pybabel update --input-file locales/messages.pot --domain messages \
-		--output-dir locales --no-fuzzy-matching --ignore-obsolete --omit-header
+		--output-dir locales --no-fuzzy-matching --ignore-obsolete --width 100
+	$(BIN)/python scripts/fill_english_catalog.py
 	$(MAKE) translations
 
 demo: translations

@@ -59,7 +59,6 @@ async def running_bot(
             try:
                 yield app
             finally:
-                with contextlib.suppress(RuntimeError):
-                    await app.dp.stop_polling()
+                await app.stop_polling()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(polling, timeout=10)

@@ -31,6 +31,7 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.delivery.leader import leadership
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import AiogramTransport
+from bot.services.timezones import resolve_timezone_text
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class Application:
     clock: Clock
     sender: Sender
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _polling: asyncio.Event = field(default_factory=asyncio.Event)
 
     def start_background(self) -> None:
         """Start the sender (and later the scheduler) once this replica leads."""
@@ -113,6 +115,8 @@ class Application:
         """Learn the bot's username and install the command menus."""
         from handlers.menus import install_menus
 
+        # Build the place-name indexes now rather than inside the first /timezone answer.
+        await asyncio.to_thread(resolve_timezone_text, "UTC", "en", self.clock.now())
         me = await self.bot.get_me()
         if me.username:
             async with self.session_factory() as session:
@@ -124,7 +128,17 @@ class Application:
         """Long polling until cancelled or interrupted."""
         await self.bot.delete_webhook(drop_pending_updates=False)
         self.start_background()
+
+        async def _started() -> None:
+            self._polling.set()
+
+        self.dp.startup.register(_started)
         await self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+
+    async def stop_polling(self) -> None:
+        """Ask :meth:`run_polling` to return (waits for polling to have started first)."""
+        await asyncio.wait_for(self._polling.wait(), timeout=30)
+        await self.dp.stop_polling()
 
     async def close(self) -> None:
         """Stop background work and release connections."""

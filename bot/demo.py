@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,17 @@ async def _render(sb: Sandbox, chat_id: int, screen: _Screen) -> None:
                 print(f"   ({answer['text']})", file=screen.out)
 
 
+async def _wait_for_answer(sb: Sandbox, mark: int) -> None:
+    """Wait until the bot reacted to what was just sent (any call but polling), then settles."""
+
+    def answered() -> bool:
+        return any(r.method != "getUpdates" for r in sb.requests[mark:])
+
+    with contextlib.suppress(TimeoutError):
+        await sb.wait_for(answered, timeout=15, what="the bot's answer")
+    await sb.settle(quiet=0.3, timeout=15)
+
+
 async def _read_line() -> str:
     return await asyncio.to_thread(sys.stdin.readline)
 
@@ -108,6 +120,9 @@ async def run_demo(
         }
     )
     print("Starting the sandbox and the bot on a fresh database...", file=out)
+    if settings.log_level != "DEBUG":
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
         async with application(demo_settings, clock=SystemClock()) as app:
             await app.prepare()
@@ -115,8 +130,7 @@ async def run_demo(
             try:
                 await _chat(sb, out)
             finally:
-                with contextlib.suppress(RuntimeError):
-                    await app.dp.stop_polling()
+                await app.stop_polling()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(polling, timeout=10)
     finally:
@@ -141,6 +155,7 @@ async def _chat(sb: Sandbox, out: TextIO) -> None:
         if not text:
             continue
         screen = screens[person.id]
+        mark = len(sb.requests)
         if text.startswith(":"):
             person = await _demo_command(sb, text, person, out)
             screen = screens[person.id]
@@ -156,7 +171,7 @@ async def _chat(sb: Sandbox, out: TextIO) -> None:
                 print(f"   (there is no button {number})", file=out)
         else:
             await sb.send_text(person, text)
-        await sb.settle(quiet=0.3, timeout=15)
+        await _wait_for_answer(sb, mark)
         await _render(sb, person.id, screen)
 
 

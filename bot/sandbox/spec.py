@@ -236,7 +236,7 @@ class ApiSpec:
                 return self._check(value, type_expr, path, ctx, top=top)
             except _Invalid as exc:
                 failures.append(exc)
-        deep = [f for f in failures if not f.shallow]
+        deep = [f for f in failures if f.path != path or not f.shallow]
         if deep:
             # The alternative that got furthest into the value explains the fault best.
             raise max(deep, key=lambda f: len(f.path))

@@ -43,6 +43,8 @@ _LEADING_THE = re.compile(r"^\s*the\s+", re.IGNORECASE)
 
 #: How similar a typed name must be to a real one to be offered as a suggestion.
 _CUTOFF: Final = 0.6
+#: Suggestions scoring this much below the best one are left out.
+_SPREAD: Final = 0.15
 
 
 def fold_name(text: str) -> str:
@@ -255,7 +257,8 @@ def _score(query: str, key: str) -> float:
 def suggest_countries(text: str, locale: str, limit: int = 5) -> list[tuple[str, str]]:
     """The countries closest to a mistyped or partial name, as ``(code, name in locale)``.
 
-    The best match comes first; an empty list when nothing is reasonably close.
+    The best match comes first, and only names nearly as close as the best one are offered;
+    an empty list when nothing is reasonably close.
     """
     query = fold_name(text)
     if not query or limit <= 0:
@@ -278,6 +281,9 @@ def suggest_countries(text: str, locale: str, limit: int = 5) -> list[tuple[str,
     resolved = resolve_country(text)
     if resolved is not None:
         best[resolved] = 1.0
+    # Far weaker matches than the best one are noise ("Grenada" for "Ugnada").
+    floor = max(best.values(), default=0.0) - _SPREAD
+    best = {code: score for code, score in best.items() if score >= floor}
     names = {code: country_name(code, locale) for code in best}
     ranked = sorted(best, key=lambda code: (-best[code], fold_name(names[code])))
     return [(code, names[code]) for code in ranked[:limit]]

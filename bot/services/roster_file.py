@@ -10,10 +10,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -309,11 +310,7 @@ def parse_roster(data: bytes, filename: str) -> RosterParseResult:
     except _Unreadable:
         return _refuse(_("The file is not a readable CSV or XLSX spreadsheet."))
     except _TooLarge:
-        return _refuse(
-            _("The file is larger than {limit} MB; split it into smaller files.").format(
-                limit=MAX_FILE_BYTES // (1024 * 1024)
-            )
-        )
+        return _refuse(_("The workbook is too large to read; split it into smaller files."))
     if table is None:
         examples = ", ".join(f"'{_example_header(column)}'" for column in _REQUIRED)
         return _refuse(
@@ -325,8 +322,8 @@ def parse_roster(data: bytes, filename: str) -> RosterParseResult:
     return _validate(table)
 
 
-def _refuse(reason: str, line: int | None = None, column: str | None = None) -> RosterParseResult:
-    return RosterParseResult(rows=[], errors=[RosterError(line, column, reason)])
+def _refuse(reason: str, line: int | None = None) -> RosterParseResult:
+    return RosterParseResult(rows=[], errors=[RosterError(line, None, reason)])
 
 
 # --------------------------------------------------------------------------- headers
@@ -401,7 +398,7 @@ def _collect(rows: Iterator[tuple[int, list[str]]]) -> _Table | None:
     position, header_line, columns = best
     body: list[tuple[int, list[str]]] = []
     too_many = False
-    for line, cells in _chain(head[position + 1 :], rows):
+    for line, cells in itertools.chain(head[position + 1 :], rows):
         if not any(cells):
             continue
         if len(body) >= MAX_ROWS:
@@ -410,13 +407,6 @@ def _collect(rows: Iterator[tuple[int, list[str]]]) -> _Table | None:
             break
         body.append((line, cells))
     return _Table(header_line, columns, body, too_many)
-
-
-def _chain(
-    first: Iterable[tuple[int, list[str]]], rest: Iterator[tuple[int, list[str]]]
-) -> Iterator[tuple[int, list[str]]]:
-    yield from first
-    yield from rest
 
 
 # --------------------------------------------------------------------------- CSV
@@ -439,7 +429,7 @@ def _decode(data: bytes) -> str:
 
 def _looks_like_text(text: str) -> bool:
     """False for binary data that happened to decode (Latin-1 decodes anything)."""
-    return len(_CONTROL_CHARS.findall(text)) <= len(text) // 1000
+    return len(_CONTROL_CHARS.findall(text)) * 100 <= len(text)
 
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:

@@ -269,47 +269,27 @@ def _render(diff: TimetableDiff, tz: tzinfo, locale: str, limit: int) -> str:
         )
     summary = format_list(parts, locale=babel_locale(locale))
 
-    lines = [summary, ""]
-    used = len(summary) + 1
-    # Room kept for the closing "… and N more changes" line.
-    budget = MAX_RENDERED_CHARS - 120
-    total = sum(section.total for section in sections)
-    accounted = 0
-    out_of_room = False
-    for section in sections:
-        shown = 0
-        for line in section.lines:
-            if shown >= limit:
-                break
-            if used + len(line) + 1 > budget:
-                out_of_room = True
-                break
-            lines.append(line)
+    # Sections take turns, one line each, so that a flood of new sessions cannot hide the
+    # one cancelled session; every "… and N more" line has its room reserved up front.
+    chosen: list[list[str]] = [[] for _section in sections]
+    used = len(summary) + 2 + sum(len(_more(section.total)) + 1 for section in sections)
+    active = list(range(len(sections))) if limit > 0 else []
+    while active:
+        for index in list(active):
+            section = sections[index]
+            line = next(section.lines, None) if len(chosen[index]) < limit else None
+            if line is None or used + len(line) + 1 >= MAX_RENDERED_CHARS:
+                active.remove(index)
+                continue
+            chosen[index].append(line)
             used += len(line) + 1
-            shown += 1
-        accounted += shown
-        if out_of_room:
-            break
-        rest = section.total - shown
-        if rest:
-            more = _more(rest)
-            if used + len(more) + 1 > budget:
-                out_of_room = True
-                break
-            lines.append(more)
-            used += len(more) + 1
-            accounted += rest
-    if out_of_room and total > accounted:
-        lines.append(
-            ngettext(
-                "… and {count} more change", "… and {count} more changes", total - accounted
-            ).format(count=total - accounted)
-        )
-    text = "\n".join(lines)
-    if len(text) > MAX_RENDERED_CHARS:
-        # Only reachable with absurd translations; the message must still be sendable.
-        text = text[: MAX_RENDERED_CHARS - 1] + "…"
-    return text
+
+    lines = [summary, ""]
+    for section, shown in zip(sections, chosen, strict=True):
+        lines.extend(shown)
+        if section.total > len(shown):
+            lines.append(_more(section.total - len(shown)))
+    return "\n".join(lines)
 
 
 def _more(count: int) -> str:
@@ -361,5 +341,13 @@ def _link_line(change: LinkChange) -> str:
     if change.new_url is None:
         return _("Link removed: {title}").format(title=_clip(change.title))
     return _("New link: {title}: {url}").format(
-        title=_clip(change.title), url=_clip(change.new_url, 120)
+        title=_clip(change.title), url=_short_url(change.new_url)
     )
+
+
+def _short_url(url: str, limit: int = 160) -> str:
+    # A cut-off link would still be clickable in Telegram, and lead nowhere; show the site.
+    if len(url) <= limit:
+        return url
+    scheme, _sep, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0][:limit]}/…"

@@ -52,7 +52,16 @@ _MAX_REASON_CHARS: Final = 200
 
 @dataclass(frozen=True)
 class ParsedSession:
-    """One session read from a timetable file; every datetime is timezone-aware UTC."""
+    """One session read from a timetable file; every datetime is timezone-aware UTC.
+
+    ``key`` matches the session across imports: the calendar UID (for a repeating event,
+    ``UID/2027-03-10T10:00:00Z``, the occurrence's original start; ``UID/2027-03-20`` for an
+    all-day one), a spreadsheet's "ID" column, or else the row's date and normalised title
+    (``2027-03-08/opening-ceremony``). ``titles`` and ``descriptions`` map a language code to
+    the text, the file's main language first. ``source`` says where the session came from,
+    for messages ("row 5"). An all-day session runs from midnight to midnight in the
+    programme's zone.
+    """
 
     key: str
     titles: dict[str, str]
@@ -803,9 +812,10 @@ def _read_csv(data: bytes) -> _Table | TimetableError:
             records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         except csv.Error:
             continue
-        rows: list[tuple[int, list[object]]] = [
-            (number, list[object](record)) for number, record in enumerate(records, start=1)
-        ]
+        rows: list[tuple[int, list[object]]] = []
+        for number, record in enumerate(records, start=1):
+            cells: list[object] = list(record)
+            rows.append((number, cells))
         score = max(
             (
                 _analyse_header(number, cells, UTC, "en").score
@@ -849,17 +859,18 @@ def _read_xlsx(data: bytes) -> _Table | TimetableError:
 
 def _sheet_rows(sheet: Worksheet) -> _Table:
     rows: list[list[object]] = [list(values) for values in sheet.iter_rows(values_only=True)]
-    # A date written once for a block of sessions is usually a merged cell; every row of the
-    # block means that date.
+    # A date written once for a block of sessions is usually a cell merged downwards: every row
+    # of the block means that date. Merges across columns ("Lunch break" over the whole row)
+    # are notes, so only the first column of a merge is filled.
     for merged in sheet.merged_cells.ranges:
-        min_col, min_row, max_col, max_row = merged.bounds
-        if min_row - 1 >= len(rows) or min_col - 1 >= len(rows[min_row - 1]):
+        min_col, min_row, _max_col, max_row = merged.bounds
+        column = min_col - 1
+        if min_row - 1 >= len(rows) or column >= len(rows[min_row - 1]):
             continue
-        value = rows[min_row - 1][min_col - 1]
-        for row_index in range(min_row - 1, min(max_row, len(rows))):
-            row = rows[row_index]
-            for col_index in range(min_col - 1, min(max_col, len(row))):
-                row[col_index] = value
+        value = rows[min_row - 1][column]
+        for row in rows[min_row : min(max_row, len(rows))]:
+            if column < len(row):
+                row[column] = value
     return _Table([(number, cells) for number, cells in enumerate(rows, start=1)])
 
 
@@ -1273,11 +1284,16 @@ def _parse_ics(data: bytes, zone: tzinfo, default_language: str) -> TimetablePar
     return TimetableParseResult(sessions, context.errors, context.cancelled)
 
 
-def _summary(event: icalendar.Component) -> str:
-    raw = event.get("SUMMARY")
+def _single(event: icalendar.Component, name: str) -> str:
+    """A text property's value; a repeated property (invalid, but seen) counts once."""
+    raw = event.get(name)
     if isinstance(raw, list):
         raw = raw[0] if raw else None
-    text = " ".join(str(raw or "").split())
+    return str(raw or "").strip()
+
+
+def _summary(event: icalendar.Component) -> str:
+    text = " ".join(_single(event, "SUMMARY").split())
     return text[:80] or "—"
 
 
@@ -1286,7 +1302,7 @@ def _event_label(event: icalendar.Component, uid: str) -> str:
 
 
 def _uid_of(event: icalendar.Component) -> str | None:
-    uid = str(event.get("UID", "")).strip()
+    uid = _single(event, "UID")
     # Our own export: the part before the suffix is the key the session is stored under.
     return uid.removesuffix(EXPORT_UID_SUFFIX) or None
 
@@ -1455,7 +1471,7 @@ def _add_occurrence(
     start: date | datetime,
     end: date | datetime,
 ) -> None:
-    if str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
+    if _single(event, "STATUS").upper() == "CANCELLED":
         context.cancelled.append(key)
         return
     label = _event_label(event, key)
@@ -1478,7 +1494,7 @@ def _add_occurrence(
     descriptions = _texts_by_language(event, "DESCRIPTION", context.default_language)
 
     join_url: str | None = None
-    url_value = str(event.get("URL", "") or "").strip()
+    url_value = _single(event, "URL")
     if url_value:
         join_url = _clean_url(url_value)
         if join_url is None:
@@ -1490,7 +1506,7 @@ def _add_occurrence(
                 )
             )
             return
-    location = " ".join(str(event.get("LOCATION", "") or "").split()) or None
+    location = " ".join(_single(event, "LOCATION").split()) or None
     if join_url is None:
         texts = [location or "", *descriptions.values()]
         join_url = next((url for text in texts if (url := _url_in_text(text))), None)

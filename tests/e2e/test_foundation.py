@@ -67,7 +67,7 @@ async def test_offset_with_several_zones_offers_choices(
     answer = await sandbox.next_bot_message(trainee.id)
     options = [b for row in answer.buttons for b in row]
     assert options
-    assert any("tz:Asia/Kathmandu" == b.callback_data for b in options)
+    assert any((b.callback_data or "").endswith(":Asia/Kathmandu") for b in options)
 
 
 async def test_unknown_place_is_explained(

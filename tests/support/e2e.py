@@ -7,7 +7,6 @@ Telegram's limits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -58,8 +57,7 @@ async def running_bot(
         try:
             yield RunningBot(app=app, sandbox=sandbox)
         finally:
-            with contextlib.suppress(RuntimeError):
-                await app.dp.stop_polling()
+            await app.stop_polling()
             await asyncio.wait_for(polling, timeout=10)
 
 

@@ -25,16 +25,20 @@ SHANGHAI = "Asia/Shanghai"
 BELGRADE = "Europe/Belgrade"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def parse(text: str | bytes, filename: str = "timetable.csv", tz: str = SHANGHAI, **kwargs):
+def parse(
+    text: str | bytes, filename: str = "timetable.csv", tz: str = SHANGHAI, **kwargs: str
+) -> TimetableParseResult:
     data = text.encode() if isinstance(text, str) else text
     return parse_timetable(data, filename, tz, **kwargs)
 
 
-def parse_ok(text: str | bytes, filename: str = "timetable.csv", tz: str = SHANGHAI, **kwargs):
+def parse_ok(
+    text: str | bytes, filename: str = "timetable.csv", tz: str = SHANGHAI, **kwargs: str
+) -> TimetableParseResult:
     result = parse(text, filename, tz, **kwargs)
     assert result.errors == [], [e.message for e in result.errors]
     return result
@@ -435,6 +439,57 @@ def test_malformed_ics_is_one_error(data: bytes) -> None:
     assert result.errors[0].message
 
 
+def test_event_without_uid_or_dtend_and_recurring_all_day_days() -> None:
+    data = ics("""
+BEGIN:VEVENT
+SUMMARY:No UID here
+DTSTART:20270308T110000Z
+DURATION:PT1H30M
+END:VEVENT
+BEGIN:VEVENT
+UID:days
+SUMMARY:Self-study
+DTSTART;VALUE=DATE:20270320
+RRULE:FREQ=DAILY;COUNT=2
+END:VEVENT
+""")
+    sessions = by_key(parse_ok(data, "x.ics"))
+    assert sorted(sessions) == ["2027-03-08/no-uid-here", "days/2027-03-20", "days/2027-03-21"]
+    assert sessions["2027-03-08/no-uid-here"].ends_at == utc(2027, 3, 8, 12, 30)
+    day = sessions["days/2027-03-21"]
+    assert day.all_day
+    assert (day.starts_at, day.ends_at) == (utc(2027, 3, 20, 16, 0), utc(2027, 3, 21, 16, 0))
+
+
+def test_broken_rule_is_reported_for_its_event_only() -> None:
+    data = ics("""
+BEGIN:VEVENT
+UID:broken
+SUMMARY:Broken rule
+DTSTART:20270308T110000Z
+RRULE:FREQ=SOMETIMES
+END:VEVENT
+BEGIN:VEVENT
+UID:fine
+SUMMARY:Fine
+DTSTART:20270309T110000Z
+DTEND:20270309T120000Z
+END:VEVENT
+""")
+    result = parse(data, "x.ics")
+    assert [s.key for s in result.sessions] == ["fine"]
+    assert len(result.errors) == 1
+    assert "Broken rule" in result.errors[0].message
+
+
+def test_calendar_session_limit() -> None:
+    event = "BEGIN:VEVENT\nUID:e{i}\nSUMMARY:S {i}\nDTSTART:20270308T110000Z\nEND:VEVENT"
+    data = ics(*(event.format(i=i) for i in range(MAX_SESSIONS + 1)))
+    result = parse(data, "x.ics")
+    assert result.sessions == []
+    assert len(result.errors) == 1
+
+
 # --- spreadsheet variants -------------------------------------------------------------------
 
 
@@ -543,10 +598,10 @@ def test_bad_rows_are_all_reported_with_spreadsheet_row_numbers() -> None:
     messages = {error.row: error.message for error in result.errors}
     assert messages[4].startswith("Row 4:")
     assert "2027-02-30" in messages[4]
-    assert "21:00" in messages[5] and "19:00" in messages[5]
-    assert "2027-03-28 02:30" in messages[6] and "Europe/Belgrade" in messages[6]
+    assert "end time 19:00 is not after the start 21:00" in messages[5]
+    assert "2027-03-28 02:30 does not exist in Europe/Belgrade" in messages[6]
     assert "zoom dot us" in messages[7]
-    assert "8" in messages[9] and "9" in messages[9]
+    assert messages[9].startswith("Rows 8 and 9 ")
     assert "end time is missing" in messages[10]
     assert "2027-10-31 02:30" in messages[12]
 
@@ -561,8 +616,10 @@ def test_xlsx_with_title_rows_real_dates_times_and_merged_cells() -> None:
     sheet.append(["Date", "Start (Beijing time)", "End (Beijing time)", "Session", "Speaker"])
     sheet.append([datetime(2027, 3, 8), time(19, 0), time(21, 0), "Opening", "Prof. Chen"])
     sheet.append([None, time(21, 15), time(22, 0), "Q&A", "Team"])
+    sheet.append(["Break: no sessions on Sunday"])
     sheet.append([date(2027, 3, 9), datetime(1899, 12, 30, 19, 0), "21:00", "Second", None])
     sheet.merge_cells("A5:A6")
+    sheet.merge_cells("A7:E7")
     buffer = io.BytesIO()
     workbook.save(buffer)
 
@@ -573,6 +630,7 @@ def test_xlsx_with_title_rows_real_dates_times_and_merged_cells() -> None:
         ("Second", utc(2027, 3, 9, 11, 0), utc(2027, 3, 9, 13, 0)),
     ]
     assert result.sessions[0].source == "row 5"
+    assert result.sessions[2].source == "row 8"
 
 
 def test_xlsx_bad_row_numbers_match_the_sheet() -> None:

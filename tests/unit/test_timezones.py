@@ -150,7 +150,7 @@ def test_nothing_found_gives_an_empty_list(text: str) -> None:
 
 def test_a_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
-        resolve_timezone_text("+5", "en", datetime(2027, 1, 1))  # noqa: DTZ001
+        resolve_timezone_text("+5", "en", datetime(2027, 1, 1))
 
 
 @pytest.mark.parametrize(
