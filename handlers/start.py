@@ -34,9 +34,13 @@ def settings_keyboard() -> InlineKeyboardMarkup:
 
 @router.message(CommandStart())
 async def cmd_start(message: Message, user: User | None) -> None:
-    name = user.first_name if user and user.first_name else _("there")
+    greeting = (
+        _("Welcome, {name}!").format(name=h(user.first_name))
+        if user is not None and user.first_name
+        else _("Welcome!")
+    )
     lines = [
-        _("Welcome, {name}!").format(name=h(name)),
+        greeting,
         "",
         _(
             "I am the assistant of your training programme. I show the timetable in your own "

@@ -1220,7 +1220,12 @@ def _parse_ics(data: bytes, zone: tzinfo, default_language: str) -> TimetablePar
     floating_uids: set[str] = set()
     for number, event in enumerate(calendar.walk("VEVENT"), start=1):
         uid = _uid_of(event)
-        label = _event_label(event, uid or _("no UID, event {number}").format(number=number))
+        if uid is None:
+            label = _("Event “{title}” (number {number} in the file)").format(
+                title=_summary(event), number=number
+            )
+        else:
+            label = _event_label(event, uid)
         problem = _check_event(event)
         if problem is not None:
             errors.append(
@@ -1298,6 +1303,12 @@ def _summary(event: icalendar.Component) -> str:
 
 
 def _event_label(event: icalendar.Component, uid: str) -> str:
+    """How an error message names an event; it starts the sentence."""
+    return _("Event “{title}” (UID {uid})").format(title=_summary(event), uid=uid)
+
+
+def _event_source(event: icalendar.Component, uid: str) -> str:
+    """How other messages refer to an event ("… comes from event “Opening” (UID …)")."""
     return _("event “{title}” (UID {uid})").format(title=_summary(event), uid=uid)
 
 
@@ -1542,7 +1553,7 @@ def _add_occurrence(
             all_day=not isinstance(start, datetime),
             join_url=join_url,
             location=location,
-            source=label,
+            source=_event_source(event, key),
         )
     )
 

@@ -1,0 +1,201 @@
+"""Live progress of running campaigns: the organiser's message becomes a progress bar.
+
+Every few seconds each running campaign's progress message is edited (sent, failed, waiting,
+rate, time left); an edit only happens when the text changed, because Telegram refuses an
+edit to the same text. When no row of a campaign is left to send, the message becomes the
+final report, with the failures grouped by reason, and the campaign is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from babel.numbers import format_decimal
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.db import campaigns as campaigns_db
+from bot.db import outbox as outbox_db
+from bot.db.models import Campaign
+from bot.i18n import babel_locale, format_timedelta, normalize_locale, use_locale
+from bot.i18n import gettext as _
+from bot.services import announcements
+
+log = logging.getLogger(__name__)
+
+BAR_CELLS = 12
+RATE_WINDOW = 30.0
+MAX_REASONS = 10
+REASON_CHARS = 200
+
+
+def _number(value: float, digits: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=babel_locale())
+
+
+def _bar(done: int, total: int) -> str:
+    share = done / total if total else 1.0
+    filled = min(BAR_CELLS, round(share * BAR_CELLS))
+    return "▰" * filled + "▱" * (BAR_CELLS - filled) + f" {round(share * 100)}%"
+
+
+def render_progress(campaign_id: int, counts: Mapping[str, int], rate: float | None) -> str:
+    """The progress bar text in the current locale (HTML-safe: numbers and our own words)."""
+    sent = counts.get(outbox_db.SENT, 0)
+    failed = counts.get(outbox_db.FAILED, 0)
+    other = counts.get(outbox_db.EXPIRED, 0) + counts.get(outbox_db.CANCELLED, 0)
+    waiting = sum(counts.get(s, 0) for s in campaigns_db.IN_FLIGHT)
+    total = sent + failed + other + waiting
+    lines = [
+        _("📣 Announcement #{id}: sending").format(id=campaign_id),
+        _bar(sent + failed + other, total),
+        _("Sent: {sent} · Failed: {failed} · Waiting: {waiting}").format(
+            sent=_number(sent), failed=_number(failed), waiting=_number(waiting)
+        ),
+    ]
+    if rate is not None and rate > 0:
+        left = timedelta(seconds=max(1.0, waiting / rate))
+        lines.append(
+            _("Speed: {rate} a second · about {left} left").format(
+                rate=_number(rate, 1), left=format_timedelta(left)
+            )
+        )
+    else:
+        lines.append(_("Speed: measuring…"))
+    return "\n".join(lines)
+
+
+def render_final(
+    campaign_id: int, status: str, counts: Mapping[str, int], failures: Mapping[str, int]
+) -> str:
+    """The final report in the current locale, failures grouped by reason (escaped)."""
+    from html import escape
+
+    sent = counts.get(outbox_db.SENT, 0)
+    failed = counts.get(outbox_db.FAILED, 0)
+    expired = counts.get(outbox_db.EXPIRED, 0)
+    cancelled = counts.get(outbox_db.CANCELLED, 0)
+    total = sum(counts.values())
+    if status == campaigns_db.CANCELLED:
+        head = _("📣 Announcement #{id}: cancelled").format(id=campaign_id)
+    else:
+        head = _("📣 Announcement #{id}: finished").format(id=campaign_id)
+    lines = [head, _("Delivered: {sent} of {total}").format(sent=_number(sent), total=_number(total))]
+    if failed:
+        lines.append(_("Not delivered: {failed}").format(failed=_number(failed)))
+    if expired:
+        lines.append(_("Dropped as too late: {expired}").format(expired=_number(expired)))
+    if cancelled:
+        lines.append(_("Cancelled before sending: {cancelled}").format(cancelled=_number(cancelled)))
+    if failures:
+        lines.append(_("Reasons:"))
+        ranked = sorted(failures.items(), key=lambda item: (-item[1], item[0]))
+        for reason, n in ranked[:MAX_REASONS]:
+            lines.append(f"• {escape(reason[:REASON_CHARS], quote=False)}: {_number(n)}")
+        if len(ranked) > MAX_REASONS:
+            rest = sum(n for _r, n in ranked[MAX_REASONS:])
+            lines.append(_("• other reasons: {count}").format(count=_number(rest)))
+    return "\n".join(lines)
+
+
+@dataclass
+class _Watch:
+    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
+    last_text: str | None = None
+    locale: str | None = None
+
+    def rate(self, now: float, settled: int) -> float | None:
+        self.samples.append((now, settled))
+        while self.samples and now - self.samples[0][0] > RATE_WINDOW:
+            self.samples.popleft()
+        first_at, first = self.samples[0]
+        if now - first_at < 0.5 or settled <= first:
+            return None
+        return (settled - first) / (now - first_at)
+
+
+class ProgressReporter:
+    """Keeps the progress messages of open campaigns up to date; one :meth:`tick` per round."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], bot: Bot, clock: Clock
+    ) -> None:
+        self._sf = session_factory
+        self._bot = bot
+        self._clock = clock
+        self._watches: dict[int, _Watch] = {}
+
+    async def tick(self) -> None:
+        """Start due campaigns, refresh progress bars, close and report finished campaigns."""
+        async with self._sf() as session:
+            campaigns = await campaigns_db.campaigns_to_watch(session)
+            await announcements.start_due(session, campaigns, self._clock)
+            for campaign in campaigns:
+                if campaign.id is None or campaign.status == campaigns_db.SCHEDULED:
+                    continue
+                watch = self._watches.setdefault(campaign.id, _Watch())
+                if watch.locale is None:
+                    watch.locale = await self._locale_of(session, campaign)
+                if await announcements.finish_if_done(session, campaign, self._clock):
+                    counts = await outbox_db.counts_by_status(session, campaign.id)
+                    failures = await outbox_db.failures_by_reason(session, campaign.id)
+                    with use_locale(watch.locale):
+                        text = render_final(campaign.id, campaign.status, counts, failures)
+                    await self._show(campaign, watch, text)
+                    del self._watches[campaign.id]
+                    continue
+                counts = await outbox_db.counts_by_status(session, campaign.id)
+                settled = sum(n for s, n in counts.items() if s not in campaigns_db.IN_FLIGHT)
+                rate = watch.rate(time.monotonic(), settled)
+                with use_locale(watch.locale):
+                    text = render_progress(campaign.id, counts, rate)
+                await self._show(campaign, watch, text)
+
+    async def _locale_of(self, session: AsyncSession, campaign: Campaign) -> str:
+        if campaign.created_by is None:
+            return "en"
+        locale, language_code = await campaigns_db.user_locale(session, campaign.created_by)
+        return normalize_locale(locale) or normalize_locale(language_code) or "en"
+
+    async def _show(self, campaign: Campaign, watch: _Watch, text: str) -> None:
+        chat_id, message_id = campaign.progress_chat_id, campaign.progress_message_id
+        if chat_id is None or message_id is None or text == watch.last_text:
+            return
+        try:
+            await self._bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
+        except TelegramRetryAfter:
+            return  # the next round tries again
+        except TelegramAPIError as exc:
+            # "message is not modified" after a restart, or the organiser deleted it.
+            log.info("progress of campaign %s not shown: %s", campaign.id, exc)
+        watch.last_text = text
+
+
+async def run_progress(
+    session_factory: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    clock: Clock,
+    *,
+    every: float = 3.0,
+    stop: asyncio.Event,
+) -> None:
+    """Refresh progress messages every ``every`` seconds until ``stop`` is set."""
+    reporter = ProgressReporter(session_factory, bot, clock)
+    while not stop.is_set():
+        try:
+            await reporter.tick()
+        except Exception:
+            log.exception("campaign progress round failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
