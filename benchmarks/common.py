@@ -42,7 +42,7 @@ def bench_settings(sandbox_url: str, database_url: str, **extra: Any) -> Setting
         "redis_url": None,
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @asynccontextmanager

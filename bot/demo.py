@@ -178,8 +178,10 @@ async def _chat(sb: Sandbox, out: TextIO) -> None:
 async def _demo_command(sb: Sandbox, text: str, person: SandboxUser, out: TextIO) -> SandboxUser:
     command, _sep, argument = text.partition(" ")
     if command == ":admin":
-        print(f"Now speaking as {DEMO_ADMIN.first_name} {DEMO_ADMIN.last_name}, an organiser.",
-              file=out)
+        print(
+            f"Now speaking as {DEMO_ADMIN.first_name} {DEMO_ADMIN.last_name}, an organiser.",
+            file=out,
+        )
         return DEMO_ADMIN
     if command == ":trainee":
         print(f"Now speaking as {DEMO_TRAINEE.first_name}, a trainee.", file=out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import re
@@ -111,6 +112,11 @@ class Sandbox:
     def delivered(self) -> dict[int, list[str]]:
         """Texts and captions (``""`` for none) the bot delivered, per chat, in order."""
         return self.world.delivered
+
+    @property
+    def polling(self) -> bool:
+        """Whether a getUpdates long poll is waiting for updates right now."""
+        return self.world.updates.waiting
 
     @property
     def url(self) -> str:
@@ -302,6 +308,7 @@ class Sandbox:
         timeout = params.get("timeout", 0)
         if not batch and timeout > 0 and not self._stopping:
             waiter = queue.new_waiter()
+            self._changed()
             try:
                 await asyncio.wait({waiter}, timeout=timeout)
             finally:
@@ -596,10 +603,9 @@ class Sandbox:
             if remaining <= 0:
                 raise TimeoutError(f"{what} did not hold within {timeout}s")
             signal = self._change_signal
-            try:
-                await asyncio.wait_for(signal.wait(), remaining)
-            except TimeoutError:
-                continue
+            # Most changes are signalled; the short cap also catches the few that are not.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(signal.wait(), min(remaining, 0.05))
 
     async def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Return once every update was fetched and no request came for ``quiet`` seconds."""

@@ -223,6 +223,11 @@ class UpdateQueue:
         self._waiter = waiter
         return waiter
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a long poll is waiting."""
+        return self._waiter is not None and not self._waiter.done()
+
     def drop_waiter(self, waiter: asyncio.Future[str]) -> None:
         """Forget ``waiter`` if it is still the current one."""
         if self._waiter is waiter:

@@ -14,7 +14,12 @@ def test_demo_chat_in_the_terminal(tmp_path: Path) -> None:
     typed = "/start\n2\nKampala\n1\n/settings\n9\n:help\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo", "--database", str(tmp_path / "demo.db")],
-        input=typed, capture_output=True, text=True, env=env, timeout=120, check=False,
+        input=typed,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     out = result.stdout
     assert result.returncode == 0, result.stderr

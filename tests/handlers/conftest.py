@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -29,9 +28,8 @@ def recorder() -> RecordingSession:
 
 
 @pytest.fixture
-async def bot(settings: Settings, recorder: RecordingSession) -> AsyncIterator[Bot]:
-    bot = build_bot(settings, recorder)
-    yield bot
+def bot(settings: Settings, recorder: RecordingSession) -> Bot:
+    return build_bot(settings, recorder)
 
 
 @pytest.fixture
@@ -49,7 +47,8 @@ class Feeder:
         self.bot = bot
 
     async def __call__(self, update: dict[str, Any]) -> None:
-        await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        parsed = Update.model_validate(update, context={"bot": self.bot})
+        await self.dp.feed_update(self.bot, parsed)
 
 
 @pytest.fixture

@@ -50,7 +50,12 @@ async def test_language_choice_is_stored_and_used(
     [ask] = recorder.of_type(SendMessage)
     buttons = [b for row in ask.reply_markup.inline_keyboard for b in row]
     assert [b.text.lstrip("✓ ") for b in buttons] == [
-        "English", "中文", "Русский", "Français", "Español", "العربية",
+        "English",
+        "中文",
+        "Русский",
+        "Français",
+        "Español",
+        "العربية",
     ]
     assert all(len(b.callback_data.encode()) <= 64 for b in buttons)
     recorder.clear()

@@ -24,7 +24,7 @@ async def test_exception_in_handler_becomes_an_apology(
         raise RuntimeError("database on fire")
 
     dp.sub_routers.insert(0, boom)
-    boom._parent_router = dp  # noqa: SLF001 (put the failing router ahead of the real ones)
+    boom._parent_router = dp
     update = private_message(TRAINEE, "/boom")
     with caplog.at_level(logging.ERROR, logger="bot.errors"):
         await feed(update)

@@ -10,7 +10,7 @@ import aiohttp
 
 async def test_long_poll_returns_when_an_update_arrives(sandbox, raw, ann):
     poll = asyncio.create_task(raw.call("getUpdates", timeout=30))
-    await sandbox.wait_for(lambda: sandbox.world.updates._waiter is not None)
+    await sandbox.wait_for(lambda: sandbox.polling)
     assert not poll.done()
     await sandbox.send_text(ann, "hello")
     status, body = await asyncio.wait_for(poll, timeout=10)
@@ -52,7 +52,7 @@ async def test_allowed_updates_filters_kinds(sandbox, raw, ann):
 
 async def test_second_poller_terminates_the_first(sandbox, raw):
     first = asyncio.create_task(raw.call("getUpdates", timeout=30))
-    await sandbox.wait_for(lambda: sandbox.world.updates._waiter is not None)
+    await sandbox.wait_for(lambda: sandbox.polling)
     second = asyncio.create_task(raw.call("getUpdates", timeout=1))
     status, body = await asyncio.wait_for(first, timeout=10)
     assert status == 409
@@ -66,7 +66,7 @@ async def test_client_disconnect_mid_poll_does_not_break_the_server(sandbox, tok
         request = asyncio.create_task(
             session.post(f"{sandbox.url}/bot{token}/getUpdates", data={"timeout": "30"})
         )
-        await sandbox.wait_for(lambda: sandbox.world.updates._waiter is not None)
+        await sandbox.wait_for(lambda: sandbox.polling)
         request.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await request
@@ -96,7 +96,7 @@ async def test_stop_releases_a_waiting_poll(token, ann):
         poll = asyncio.create_task(
             session.post(f"{sandbox.url}/bot{token}/getUpdates", data={"timeout": "60"})
         )
-        await sandbox.wait_for(lambda: sandbox.world.updates._waiter is not None)
+        await sandbox.wait_for(lambda: sandbox.polling)
         await sandbox.stop()
         with contextlib.suppress(aiohttp.ClientError):
             response = await asyncio.wait_for(poll, timeout=10)

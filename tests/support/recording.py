@@ -22,7 +22,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, Message, User
+from aiogram.types import Chat, InlineKeyboardMarkup, Message, User
 
 BOT_USER = User(
     id=1000001, is_bot=True, first_name="Trainee Assistant", username="trainee_assistant_bot"
@@ -56,7 +56,9 @@ class RecordingSession(BaseSession):
                 chat=Chat(id=chat_id, type="private" if chat_id > 0 else "supergroup"),
                 from_user=BOT_USER,
                 text=getattr(method, "text", None),
-                reply_markup=method.reply_markup,
+                reply_markup=method.reply_markup
+                if isinstance(method.reply_markup, InlineKeyboardMarkup)
+                else None,
             )
         if isinstance(method, EditMessageText | EditMessageReplyMarkup):
             return Message(
@@ -90,7 +92,7 @@ class RecordingSession(BaseSession):
             if isinstance(method, SendMessage | EditMessageText) and (
                 chat_id is None or method.chat_id == chat_id
             ):
-                out.append(method.text)
+                out.append(method.text or "")
         return out
 
     def of_type(self, kind: type[Any]) -> list[Any]:

@@ -21,4 +21,4 @@ def make_settings(**overrides: Any) -> Settings:
         "redis_url": None,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)

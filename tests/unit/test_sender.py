@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
@@ -143,7 +143,9 @@ async def test_migrated_group_followed(session_factory, clock) -> None:
 async def test_interrupted_rows_reported_not_resent(session_factory, clock) -> None:
     await queue(session_factory, clock, [11, 12])
     async with session_factory() as session:
-        rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.chat_id))).all()
+        rows = (
+            await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.chat_id)))
+        ).all()
         rows[0].status, rows[0].claimed_at = "sending", clock.now()
         rows[1].status, rows[1].claimed_at = "claimed", clock.now()
         await session.commit()

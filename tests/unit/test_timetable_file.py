@@ -116,6 +116,9 @@ def test_example_ics_matches_csv_and_expands_extras(
         (s.title, s.starts_at, s.ends_at, s.join_url, s.speaker) for s in example_csv.sessions
     ]
     assert lectures[0].key == "dt27-001@training-base.example.org"
+    assert lectures[0].source == (
+        "event “Opening Ceremony and Programme Briefing” (UID dt27-001@training-base.example.org)"
+    )
     # The LOCATION holds only the join link: it is the link, not a place.
     assert lectures[0].location is None
     assert lectures[0].descriptions == {}
@@ -207,7 +210,9 @@ END:VEVENT
     result = parse(data, "x.ics")
     assert result.sessions == []
     assert len(result.errors) == 1
-    assert "Mars/Olympus" in result.errors[0].message
+    assert result.errors[0].message == (
+        "Event “Opening” (UID u1): its time zone “Mars/Olympus” is not recognised."
+    )
 
 
 def test_x_wr_timezone_applies_to_floating_times() -> None:
