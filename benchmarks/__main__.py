@@ -6,7 +6,12 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ["benchmarks.updates"]
+BENCHMARKS = [
+    "benchmarks.updates",
+    "benchmarks.registration",
+    "benchmarks.broadcast",
+    "benchmarks.reminders",
+]
 
 
 def main() -> int:

@@ -108,8 +108,24 @@ class Application:
         self._tasks.append(asyncio.create_task(self._lead()))
 
     async def _lead(self) -> None:
+        from bot.delivery.progress import run_progress
+        from bot.scheduling.setup import build_scheduler
+
         async with leadership(self.engine):
-            await self.sender.run()
+            scheduler = build_scheduler(
+                self.session_factory, self.clock, self.sender, rate=self.settings.send_rate
+            )
+            scheduler.start()
+            stop_progress = asyncio.Event()
+            progress = asyncio.create_task(
+                run_progress(self.session_factory, self.bot, self.clock, stop=stop_progress)
+            )
+            try:
+                await self.sender.run()
+            finally:
+                scheduler.shutdown(wait=False)
+                stop_progress.set()
+                await asyncio.gather(progress, return_exceptions=True)
 
     async def prepare(self) -> None:
         """Learn the bot's username and install the command menus."""

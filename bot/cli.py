@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bot.config import Settings, SettingsError, load_settings
 
@@ -46,7 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
     sandbox.add_argument("--no-limits", action="store_true", help="turn Telegram's rate limits off")
+    for module in _command_modules():
+        module.add_commands(sub)
     return parser
+
+
+def _command_modules() -> list[Any]:
+    from bot import cli_delivery, cli_registration, cli_timetable
+
+    return [cli_registration, cli_timetable, cli_delivery]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +94,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             args.host, args.port, settings.bot_username or "trainee_assistant_bot", limits
         )
         return EXIT_OK
+    for module in _command_modules():
+        result: int | None = await module.run_command(args, settings)
+        if result is not None:
+            return result
     print(f"unknown command {args.command}", file=sys.stderr)
     return EXIT_USAGE
 

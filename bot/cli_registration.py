@@ -10,6 +10,7 @@ stored at its last start.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -90,7 +91,7 @@ def _err(message: str) -> None:
 
 async def _programme_import(path: Path, settings: Settings, clock: Clock) -> int:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _err(f"{path}: cannot read the file ({exc})")
         return EXIT_FAILED
@@ -111,13 +112,10 @@ async def _programme_import(path: Path, settings: Settings, clock: Clock) -> int
     print(f"programme {code}: {change}")
     for cohort_code, cohort_change in result.cohorts:
         print(f"  cohort {cohort_code}: {cohort_change}")
-    print(
-        "created: {c}, updated: {u}, unchanged: {n}".format(
-            c=result.count(programmes.Change.CREATED),
-            u=result.count(programmes.Change.UPDATED),
-            n=result.count(programmes.Change.UNCHANGED),
-        )
-    )
+    created = result.count(programmes.Change.CREATED)
+    updated = result.count(programmes.Change.UPDATED)
+    unchanged = result.count(programmes.Change.UNCHANGED)
+    print(f"created: {created}, updated: {updated}, unchanged: {unchanged}")
     return EXIT_OK
 
 
@@ -177,7 +175,7 @@ async def _roster_import(
         _err(f"{links_out}: the links file must end in .csv or .xlsx")
         return EXIT_USAGE
     try:
-        data = path.read_bytes()
+        data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         _err(f"{path}: cannot read the file ({exc})")
         return EXIT_FAILED
@@ -212,7 +210,8 @@ async def _roster_import(
     )
     if links_out is not None and username is not None:
         fmt = "xlsx" if links_out.suffix.lower() == ".xlsx" else "csv"
-        links_out.write_bytes(roster_import.links_file(result.entries, username, fmt))
+        content = roster_import.links_file(result.entries, username, fmt)
+        await asyncio.to_thread(links_out.write_bytes, content)
         print(f"personal links written to {links_out}")
     return EXIT_OK
 
@@ -239,7 +238,9 @@ async def _grant(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
     if result.outcome == roles.GrantOutcome.UNCHANGED:
         print(f"nothing to do: {args.user_id} {args.role} of {result.programme_code} unchanged")
     else:
-        print(f"{verb}: {args.user_id} is {args.role} of {result.programme_code}"
-              if args.command == "grant"
-              else f"{verb}: {args.user_id} is no longer {args.role} of {result.programme_code}")
+        print(
+            f"{verb}: {args.user_id} is {args.role} of {result.programme_code}"
+            if args.command == "grant"
+            else f"{verb}: {args.user_id} is no longer {args.role} of {result.programme_code}"
+        )
     return EXIT_OK

@@ -12,10 +12,37 @@ def build_root_router() -> Router:
     is built once per Dispatcher and the feature routers are detached from an earlier root first
     (tests build many Dispatchers in one process).
     """
-    from handlers import admin, fallback, language, start, timezone
+    from handlers import (
+        admin,
+        announce,
+        fallback,
+        groups,
+        language,
+        registration,
+        registration_admin,
+        start,
+        timetable,
+        timetable_admin,
+        timezone,
+    )
 
     root = Router(name="root")
-    for module in (admin, start, language, timezone, fallback):
+    # Group chats first; then organisers' routers (filtered at router level); registration
+    # before /start so that a /start with a code reaches it; the fallback last.
+    order = (
+        groups,
+        admin,
+        timetable_admin,
+        registration_admin,
+        announce,
+        registration,
+        start,
+        language,
+        timezone,
+        timetable,
+        fallback,
+    )
+    for module in order:
         feature = module.router
         feature._parent_router = None
         root.include_router(feature)

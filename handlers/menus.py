@@ -20,11 +20,29 @@ TRAINEE_COMMANDS: list[tuple[str, str]] = [
     ("language", N_("Change the language")),
     ("timezone", N_("Set your time zone")),
     ("settings", N_("Your language and time zone")),
+    ("schedule", N_("This week's sessions in your time")),
+    ("today", N_("Today's sessions")),
+    ("next", N_("The next session and its link")),
+    ("calendar", N_("The timetable as a calendar file")),
+    ("reminders", N_("When I remind you")),
+    ("profile", N_("What I know about you")),
+    ("group", N_("A link to your cohort's group chat")),
+    ("withdraw", N_("Leave a cohort")),
+    ("mydata", N_("A file of everything stored about you")),
+    ("forgetme", N_("Erase your personal data")),
 ]
 
 #: Extra commands for admins.
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("status", N_("Bot status and figures")),
+    ("cohorts", N_("Cohorts and who has registered")),
+    ("roster", N_("Export a cohort's roster")),
+    ("pending", N_("Registrations waiting for approval")),
+    ("invite", N_("A cohort's registration link")),
+    ("announce", N_("Send an announcement")),
+    ("campaigns", N_("Recent and scheduled announcements")),
+    ("grant", N_("Give someone a role in a programme")),
+    ("revoke", N_("Take a role away")),
 ]
 
 

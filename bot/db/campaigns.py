@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import outbox as outbox_db
-from bot.db.models import Campaign, Cohort, Enrolment, OutboxMessage, Programme, RoleGrant, User
-from bot.db.models import RosterEntry
+from bot.db.models import (
+    Campaign,
+    Cohort,
+    Enrolment,
+    OutboxMessage,
+    Programme,
+    RoleGrant,
+    RosterEntry,
+    User,
+)
 
 SCHEDULED = "scheduled"
 RUNNING = "running"
@@ -65,7 +75,7 @@ async def cohorts(
     codes: Collection[str] | None = None,
 ) -> list[CohortRow]:
     """Cohorts (newest first), narrowed to programmes, ids or codes when those are given."""
-    statement = select(
+    columns: list[Any] = [
         Cohort.id,
         Cohort.code,
         Cohort.name,
@@ -74,7 +84,8 @@ async def cohorts(
         Programme.default_locale,
         Programme.home_timezone,
         Cohort.group_chat_id,
-    ).join(Programme, col(Programme.id) == col(Cohort.programme_id))
+    ]
+    statement = sa_select(*columns).join(Programme, col(Programme.id) == col(Cohort.programme_id))
     if programme_ids is not None:
         statement = statement.where(col(Cohort.programme_id).in_(list(programme_ids)))
     if cohort_ids is not None:
@@ -82,7 +93,7 @@ async def cohorts(
     if codes is not None:
         statement = statement.where(col(Cohort.code).in_(list(codes)))
     statement = statement.order_by(col(Cohort.starts_on).desc(), col(Cohort.id).desc())
-    rows = (await session.exec(statement)).all()
+    rows = (await session.execute(statement)).all()
     return [
         CohortRow(
             id=int(cid or 0),
@@ -112,16 +123,17 @@ async def active_members(session: AsyncSession, cohort_ids: Collection[int]) -> 
     """Every active enrolment of the cohorts, ordered by person, in one query."""
     if not cohort_ids:
         return []
+    columns: list[Any] = [
+        Enrolment.user_id,
+        Enrolment.cohort_id,
+        User.locale,
+        RosterEntry.language,
+        RosterEntry.country,
+        User.is_reachable,
+        Programme.default_locale,
+    ]
     statement = (
-        select(
-            Enrolment.user_id,
-            Enrolment.cohort_id,
-            User.locale,
-            RosterEntry.language,
-            RosterEntry.country,
-            User.is_reachable,
-            Programme.default_locale,
-        )
+        sa_select(*columns)
         .select_from(Enrolment)
         .join(Cohort, col(Cohort.id) == col(Enrolment.cohort_id))
         .join(Programme, col(Programme.id) == col(Cohort.programme_id))
@@ -130,7 +142,7 @@ async def active_members(session: AsyncSession, cohort_ids: Collection[int]) -> 
         .where(col(Enrolment.status) == "active", col(Enrolment.cohort_id).in_(list(cohort_ids)))
         .order_by(col(Enrolment.user_id), col(Enrolment.cohort_id))
     )
-    rows = (await session.exec(statement)).all()
+    rows = (await session.execute(statement)).all()
     return [
         MemberRow(
             user_id=user_id,
@@ -164,7 +176,7 @@ async def recent_campaigns(
     """
     statement = select(Campaign)
     if programme_ids is not None:
-        condition = col(Campaign.programme_id).in_(list(programme_ids))
+        condition: ColumnElement[bool] = col(Campaign.programme_id).in_(list(programme_ids))
         if created_by is not None:
             condition = condition | (col(Campaign.created_by) == created_by)
         statement = statement.where(condition)
@@ -187,7 +199,9 @@ async def campaigns_to_watch(session: AsyncSession) -> list[Campaign]:
     return list((await session.exec(statement)).all())
 
 
-async def counts_for(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+async def counts_for(
+    session: AsyncSession, campaign_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
     """Outbox rows per status for several campaigns, in one query."""
     if not campaign_ids:
         return {}
@@ -227,3 +241,15 @@ async def user_locale(session: AsyncSession, user_id: int) -> tuple[str | None, 
     if user is None:
         return None, None
     return user.locale, user.language_code
+
+
+async def failure_reasons(session: AsyncSession, campaign_id: int | None = None) -> dict[str, int]:
+    """Failed outbox rows grouped by reason, for one campaign or the whole outbox."""
+    statement = (
+        select(OutboxMessage.last_error, func.count())
+        .where(col(OutboxMessage.status) == outbox_db.FAILED)
+        .group_by(col(OutboxMessage.last_error))
+    )
+    if campaign_id is not None:
+        statement = statement.where(col(OutboxMessage.campaign_id) == campaign_id)
+    return {str(reason): int(n) for reason, n in (await session.exec(statement)).all()}

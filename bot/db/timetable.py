@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -180,15 +181,16 @@ async def members_of_cohorts(
     ids = sorted(set(cohort_ids))
     if not ids:
         return []
+    # Seven columns: more than sqlmodel's typed select() takes, so SQLAlchemy's own.
     statement = (
-        select(
-            Enrolment.cohort_id,
-            User.id,
-            User.locale,
-            User.language_code,
-            User.timezone,
-            User.reminder_offsets,
-            User.daily_digest,
+        sa_select(
+            col(Enrolment.cohort_id),
+            col(User.id),
+            col(User.locale),
+            col(User.language_code),
+            col(User.timezone),
+            col(User.reminder_offsets),
+            col(User.daily_digest),
         )
         .join(User, col(User.id) == col(Enrolment.user_id))
         .where(
@@ -201,7 +203,7 @@ async def members_of_cohorts(
         statement = statement.where(col(User.id).in_(list(user_ids)))
     if digest_only:
         statement = statement.where(col(User.daily_digest).is_(True))
-    rows = await session.exec(statement.order_by(col(Enrolment.cohort_id), col(User.id)))
+    rows = await session.execute(statement.order_by(col(Enrolment.cohort_id), col(User.id)))
     return [
         Member(
             user_id=int(user_id),
@@ -293,3 +295,21 @@ async def set_user_reminders(
     user.updated_at = now
     await session.flush()
     return user
+
+
+async def count_unsettled_due(session: AsyncSession, now: datetime) -> int:
+    """Rows due by ``now`` that are still waiting or on their way (not yet settled)."""
+    from sqlalchemy import func, or_
+
+    statement = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            or_(
+                (col(OutboxMessage.status) == outbox_db.PENDING)
+                & (col(OutboxMessage.due_at) <= now),
+                col(OutboxMessage.status).in_([outbox_db.CLAIMED, outbox_db.SENDING]),
+            )
+        )
+    )
+    return int((await session.exec(statement)).one())

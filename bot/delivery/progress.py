@@ -91,13 +91,18 @@ def render_final(
         head = _("📣 Announcement #{id}: cancelled").format(id=campaign_id)
     else:
         head = _("📣 Announcement #{id}: finished").format(id=campaign_id)
-    lines = [head, _("Delivered: {sent} of {total}").format(sent=_number(sent), total=_number(total))]
+    lines = [
+        head,
+        _("Delivered: {sent} of {total}").format(sent=_number(sent), total=_number(total)),
+    ]
     if failed:
         lines.append(_("Not delivered: {failed}").format(failed=_number(failed)))
     if expired:
         lines.append(_("Dropped as too late: {expired}").format(expired=_number(expired)))
     if cancelled:
-        lines.append(_("Cancelled before sending: {cancelled}").format(cancelled=_number(cancelled)))
+        lines.append(
+            _("Cancelled before sending: {cancelled}").format(cancelled=_number(cancelled))
+        )
     if failures:
         lines.append(_("Reasons:"))
         ranked = sorted(failures.items(), key=lambda item: (-item[1], item[0]))

@@ -17,7 +17,6 @@ class Faults:
         self._deactivated: set[int] = set()
         self._missing: set[int] = set()
         self._server_errors: list[tuple[int | None, int]] = []
-        self._server_error_budget: list[int] = []
         self._random: random.Random | None = None
         self._probability = 0.0
 

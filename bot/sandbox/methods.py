@@ -431,10 +431,12 @@ def _photo_sizes(call: Call, stored: StoredFile) -> list[dict[str, Any]]:
     if biggest <= 90:
         return [full]
     scale = 90 / biggest
-    thumb = call.world.add_file("photo", stored.data, stored.file_name, stored.mime_type)
+    thumb = call.world.add_file(
+        "photo", stored.data, stored.file_name, stored.mime_type, variant="thumbnail"
+    )
     small = {
         "file_id": thumb.file_id,
-        "file_unique_id": thumb.file_unique_id + "s",
+        "file_unique_id": thumb.file_unique_id,
         "file_size": len(stored.data),
         "width": max(1, round(width * scale)),
         "height": max(1, round(height * scale)),
@@ -750,6 +752,7 @@ def chat_member(spec: ApiSpec, user: dict[str, Any], status: str) -> dict[str, A
             for name, field in spec.fields_of("ChatMemberAdministrator").items()
             if field.required and name.startswith("can_") and name != "can_be_edited"
         }
+        rights["can_send_welcome_messages"] = True
         return spec.skeleton(
             "ChatMemberAdministrator",
             status=status,

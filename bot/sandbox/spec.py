@@ -27,6 +27,15 @@ LEGACY_PARAMETERS = frozenset(
     {"disable_web_page_preview", "reply_to_message_id", "allow_sending_without_reply"}
 )
 
+# Fields the client libraries in use (aiogram 3.31) require although this api.json lacks them:
+# accepted in requests and returned in results, so strict clients parse what they get.
+_WELCOME = {"name": "can_send_welcome_messages", "types": ["Boolean"], "required": False}
+TYPE_EXTENSIONS: dict[str, list[dict[str, Any]]] = {
+    "ChatAdministratorRights": [_WELCOME],
+    "ChatMemberAdministrator": [_WELCOME],
+}
+METHOD_EXTENSIONS: dict[str, list[dict[str, Any]]] = {"promoteChatMember": [_WELCOME]}
+
 # Telegram's own wording for the most common missing parameters.
 _MISSING_MESSAGES = {
     "chat_id": "chat_id is empty",
@@ -110,7 +119,7 @@ class ApiSpec:
         for name, raw in data["methods"].items():
             method = MethodSpec(
                 name=name,
-                fields=_fields(raw.get("fields", [])),
+                fields=_fields([*raw.get("fields", []), *METHOD_EXTENSIONS.get(name, [])]),
                 returns=tuple(raw.get("returns", [])),
             )
             self.methods[name] = method
@@ -122,7 +131,7 @@ class ApiSpec:
             discriminator, variants = _discriminate(subtypes, raw_types)
             self.types[name] = TypeSpec(
                 name=name,
-                fields=_fields(raw.get("fields", [])),
+                fields=_fields([*raw.get("fields", []), *TYPE_EXTENSIONS.get(name, [])]),
                 subtypes=subtypes,
                 discriminator=discriminator,
                 variants=variants,

@@ -346,14 +346,15 @@ class World:
 
     def _find_by_username(self, name: str) -> ChatState:
         if not name.startswith("@"):
-            raise bad_request("chat not found", violation=False)
+            # Neither an id nor an @username: the caller sent garbage.
+            raise bad_request("chat not found")
         wanted = name[1:].lower()
         for state in self.chats.values():
             if str(state.chat.get("username", "")).lower() == wanted:
                 return state
         raise bad_request("chat not found", violation=False)
 
-    def check_reachable(self, state: ChatState, *, sending: bool) -> None:
+    def check_reachable(self, state: ChatState) -> None:
         """Raise what Telegram answers when the bot cannot act in ``state``."""
         if state.migrated_to is not None:
             raise ApiError(
@@ -364,15 +365,10 @@ class World:
             )
         if state.is_private or state.bot_status in ACTIVE_STATUSES:
             return
-        kind = "supergroup" if state.type == "supergroup" else "group"
-        if state.type == "channel":
-            kind = "channel"
+        kind = state.type if state.type in ("supergroup", "channel") else "group"
         if state.bot_status == "kicked":
             raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat", violation=False)
-        if sending or state.bot_status == "left":
-            raise ApiError(
-                403, f"Forbidden: bot is not a member of the {kind} chat", violation=False
-            )
+        raise ApiError(403, f"Forbidden: bot is not a member of the {kind} chat", violation=False)
 
     # -- messages ------------------------------------------------------------------------
 
@@ -418,14 +414,20 @@ class World:
     # -- files ---------------------------------------------------------------------------
 
     def add_file(
-        self, kind: str, data: bytes, file_name: str, mime_type: str | None = None
+        self,
+        kind: str,
+        data: bytes,
+        file_name: str,
+        mime_type: str | None = None,
+        *,
+        variant: str = "",
     ) -> StoredFile:
-        """Store bytes under a fresh file_id."""
+        """Store bytes under a fresh file_id; ``variant`` tells apart sizes of one photo."""
         self._file_counter += 1
         number = self._file_counter
         prefix = _FILE_ID_PREFIX.get(kind, "CAACAgIAAxkBAAI")
         file_id = f"{prefix}{number:06d}{secrets.token_urlsafe(18)}"
-        unique = "AgAD" + hashlib.sha256(data).hexdigest()[:12]
+        unique = "AgAD" + hashlib.sha256(variant.encode() + data).hexdigest()[:12]
         guessed = mimetypes.guess_type(file_name)[0]
         extension = mimetypes.guess_extension(mime_type or guessed or "") or ""
         if "." in file_name:

@@ -412,7 +412,7 @@ def parse_local_time(text: str, zone: str) -> datetime | None:
     except ValueError:
         for fmt in _FORMATS:
             try:
-                parsed = datetime.strptime(value, fmt)  # noqa: DTZ007 (zone attached below)
+                parsed = datetime.strptime(value, fmt)
                 break
             except ValueError:
                 continue
@@ -608,7 +608,9 @@ class CampaignLine:
     may_cancel: bool
 
 
-async def list_campaigns(session: AsyncSession, scope: Scope, limit: int = 10) -> list[CampaignLine]:
+async def list_campaigns(
+    session: AsyncSession, scope: Scope, limit: int = 10
+) -> list[CampaignLine]:
     """Open campaigns first, then recent ones, with their row counts."""
     found = await campaigns_db.recent_campaigns(
         session,

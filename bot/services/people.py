@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
@@ -30,6 +31,16 @@ class UnknownUser(LookupError):
 
 async def remember(session: AsyncSession, profile: TelegramProfile, clock: Clock) -> User:
     """Record the person behind an update, committing only when something changed."""
+    try:
+        return await _save(session, profile, clock)
+    except IntegrityError:
+        # Two first updates from a new person at once (a join plus a message): the other one
+        # created the row; use it.
+        await session.rollback()
+        return await _save(session, profile, clock)
+
+
+async def _save(session: AsyncSession, profile: TelegramProfile, clock: Clock) -> User:
     user, changed = await users_db.save_profile(
         session,
         user_id=profile.user_id,

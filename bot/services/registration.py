@@ -237,7 +237,9 @@ async def open_start_code(
         else:
             state = CodeState.TAKEN
             await _report_taken(session, entry, cohort, user_id, settings, clock.now())
-            await session.commit()
+        # Ending the transaction also returns the connection while the bot answers.
+        await session.commit()
+        if state == CodeState.TAKEN:
             _wake(sender)
         return PersonalInvite(
             code=entry.personal_code,
@@ -249,15 +251,19 @@ async def open_start_code(
         )
     cohort = await reg_db.get_cohort_by_code(session, payload)
     if cohort is None or cohort.id is None:
+        await session.commit()
         return None
     enrolment = await reg_db.find_enrolment(session, user_id, cohort.id)
-    return CohortInvite(
+    invite = CohortInvite(
         cohort_id=cohort.id,
         code=cohort.code,
         name=cohort.name,
         mode=cohort.registration_mode,
         status=enrolment.status if enrolment else None,
     )
+    # Nothing was written; ending the read returns the connection while the bot answers.
+    await session.commit()
+    return invite
 
 
 async def _report_taken(
@@ -319,6 +325,8 @@ class BindResult:
     zone_set: str | None = None
     #: Zones to ask about when the roster's country has clocks that differ.
     zone_choices: list[str] = field(default_factory=list)
+    #: The cohort as the welcome shows it (in the language given to the bind call).
+    view: EnrolmentView | None = None
 
 
 async def bind_personal_code(
@@ -328,6 +336,7 @@ async def bind_personal_code(
     settings: Settings,
     clock: Clock,
     sender: Waker | None = None,
+    locale: str = "en",
 ) -> BindResult:
     """Bind a personal code to this account (once), enrol them, learn language and zone.
 
@@ -342,6 +351,7 @@ async def bind_personal_code(
     if cohort is None or cohort.id is None:
         return BindResult(BindOutcome.UNKNOWN)
     if entry.user_id == user_id:
+        await session.commit()
         return BindResult(BindOutcome.ALREADY, cohort.id)
     result = await session.execute(
         update(RosterEntry)
@@ -349,7 +359,7 @@ async def bind_personal_code(
         .values(user_id=user_id, bound_at=now, updated_at=now)
     )
     if (result.rowcount or 0) != 1:  # type: ignore[attr-defined]
-        await session.rollback()
+        # The update touched nothing, so there is nothing to undo.
         await _report_taken(session, entry, cohort, user_id, settings, now)
         await session.commit()
         _wake(sender)
@@ -384,8 +394,10 @@ async def bind_personal_code(
             else:
                 choices = zones_for_country(entry.country)
         user.updated_at = now
+    await session.flush()
+    view = await enrolment_view(session, user_id, cohort.id, locale_set or locale)
     await session.commit()
-    return BindResult(BindOutcome.BOUND, cohort.id, locale_set, zone_set, choices)
+    return BindResult(BindOutcome.BOUND, cohort.id, locale_set, zone_set, choices, view)
 
 
 # --- the cohort form ------------------------------------------------------------------------

@@ -45,7 +45,7 @@ MAX_WEEK_SESSIONS: Final = 40
 
 
 _DATE_WORDS: Final = frozenset(
-    "date day дата день 日期 fecha día dia jour".split()
+    ["date", "day", "дата", "день", "日期", "fecha", "día", "dia", "jour"]
 )
 _START_WORDS: Final = frozenset(
     [
@@ -227,7 +227,9 @@ def when_text(starts_at: datetime, all_day: bool, viewer: Viewer) -> str:
     """Day and time of a session for the reader: "Mon 8 Mar, 19:00 Shanghai / 14:00 your time"."""
     if all_day:
         return _("{day}, all day").format(day=day_label(starts_at, viewer))
-    return _("{day}, {time}").format(day=day_label(starts_at, viewer), time=time_pair(starts_at, viewer))
+    return _("{day}, {time}").format(
+        day=day_label(starts_at, viewer), time=time_pair(starts_at, viewer)
+    )
 
 
 def local_time(moment: datetime, viewer: Viewer) -> str:

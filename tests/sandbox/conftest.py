@@ -82,6 +82,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     await sb.start()
     yield sb
     await sb.stop()
+    assert sb.internal_errors == []
 
 
 @pytest.fixture
@@ -131,3 +132,4 @@ async def limited(fake_clock: FakeClock) -> AsyncIterator[tuple[Sandbox, RawClie
     async with aiohttp.ClientSession() as session:
         yield sb, RawClient(session, f"{sb.url}/bot{TOKEN}")
     await sb.stop()
+    assert sb.internal_errors == []

@@ -48,7 +48,8 @@ async def test_keyboard_message_edit_and_callback_answer(sandbox, bot, ann):
         ann.id, "Ready for <b>day one</b>?", parse_mode="HTML", reply_markup=yes_no()
     )
     assert sent.text == "Ready for day one?"
-    assert sent.entities is not None and sent.entities[0].type == "bold"
+    assert sent.entities is not None
+    assert sent.entities[0].type == "bold"
     assert sent.chat.id == ann.id
 
     entry = await sandbox.next_bot_message(ann.id)
@@ -64,7 +65,8 @@ async def test_keyboard_message_edit_and_callback_answer(sandbox, bot, ann):
     callback = updates[-1].callback_query
     assert callback is not None
     assert callback.data == "answer:yes"
-    assert callback.message is not None and callback.message.message_id == sent.message_id
+    assert callback.message is not None
+    assert callback.message.message_id == sent.message_id
     assert callback.id == query_id
     assert await bot.answer_callback_query(query_id, text="Saved", show_alert=True)
     assert sandbox.callback_answers[query_id] == {"text": "Saved", "show_alert": True}
@@ -77,7 +79,8 @@ async def test_keyboard_message_edit_and_callback_answer(sandbox, bot, ann):
     assert edited.reply_markup is None
 
     [user_message, bot_message] = sandbox.transcript(ann.id)
-    assert user_message.text == "/start" and not user_message.from_bot
+    assert user_message.text == "/start"
+    assert not user_message.from_bot
     assert bot_message.text == "You said yes."
     assert bot_message.edited
     assert bot_message.buttons == []
@@ -99,20 +102,24 @@ async def test_edit_to_identical_content_is_not_modified(sandbox, bot, ann):
         await bot.edit_message_text(
             "Same", chat_id=ann.id, message_id=sent.message_id, reply_markup=yes_no()
         )
-    assert sandbox.violations[-1].startswith("editMessageText: Bad Request: message is not modified")
+    assert sandbox.violations[-1].startswith(
+        "editMessageText: Bad Request: message is not modified"
+    )
 
 
 async def test_edit_reply_markup_and_caption(sandbox, bot, ann):
     sent = await bot.send_message(ann.id, "Choose", reply_markup=yes_no())
     edited = await bot.edit_message_reply_markup(chat_id=ann.id, message_id=sent.message_id)
-    assert isinstance(edited, Message) and edited.reply_markup is None
+    assert isinstance(edited, Message)
+    assert edited.reply_markup is None
     assert sandbox.bot_messages(ann.id)[0].buttons == []
 
     document = await bot.send_document(ann.id, BufferedInputFile(b"x", "plan.txt"), caption="v1")
     recaptioned = await bot.edit_message_caption(
         chat_id=ann.id, message_id=document.message_id, caption="<b>v2</b>", parse_mode="HTML"
     )
-    assert isinstance(recaptioned, Message) and recaptioned.caption == "v2"
+    assert isinstance(recaptioned, Message)
+    assert recaptioned.caption == "v2"
     assert sandbox.bot_messages(ann.id)[-1].caption == "v2"
     with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
         await bot.edit_message_text("x", chat_id=ann.id, message_id=document.message_id)
@@ -136,7 +143,8 @@ async def test_delete_pin_copy_and_forward(sandbox, bot, ann, bob):
     assert await bot.pin_chat_message(ann.id, second.message_id)
     assert await bot.delete_message(ann.id, first.message_id)
     [entry] = sandbox.transcript(ann.id)
-    assert entry.text == "second" and entry.pinned
+    assert entry.text == "second"
+    assert entry.pinned
     assert await bot.unpin_chat_message(ann.id)
     assert not sandbox.transcript(ann.id)[0].pinned
 
@@ -162,7 +170,8 @@ async def test_send_document_and_resend_by_file_id(sandbox, bot, ann):
     assert sent.document.file_size == 19
     assert sent.document.mime_type == "text/csv"
     again = await bot.send_document(ann.id, sent.document.file_id)
-    assert again.document is not None and again.document.file_id == sent.document.file_id
+    assert again.document is not None
+    assert again.document.file_id == sent.document.file_id
 
     entries = sandbox.bot_messages(ann.id)
     assert [e.document_name for e in entries] == ["plan.csv", "plan.csv"]
@@ -179,10 +188,7 @@ async def test_send_document_and_resend_by_file_id(sandbox, bot, ann):
 
 
 async def test_send_photo(sandbox, bot, ann):
-    png = (
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x00\x80"
-        b"\x08\x02\x00\x00\x00"
-    )
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x00\x80\x08\x02\x00\x00\x00"
     sent = await bot.send_photo(ann.id, BufferedInputFile(png, "chart.png"), caption="Chart")
     assert sent.photo is not None
     assert (sent.photo[-1].width, sent.photo[-1].height) == (256, 128)
@@ -198,7 +204,8 @@ async def test_download_a_users_document(sandbox, bot, ann):
         ann, "cv.pdf", b"%PDF-1.7 resume", mime_type="application/pdf", caption="My CV"
     )
     [update] = await bot.get_updates()
-    assert update.message is not None and update.message.document is not None
+    assert update.message is not None
+    assert update.message.document is not None
     assert update.message.document.file_id == message["document"]["file_id"]
     assert update.message.caption == "My CV"
     file = await bot.get_file(update.message.document.file_id)
@@ -211,8 +218,13 @@ async def test_download_a_users_document(sandbox, bot, ann):
 async def test_commands_descriptions_and_menu(sandbox, bot):
     from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, MenuButtonCommands
 
-    commands = [BotCommand(command="start", description="Start"), BotCommand(command="help", description="Help")]
-    assert await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code="de")
+    commands = [
+        BotCommand(command="start", description="Start"),
+        BotCommand(command="help", description="Help"),
+    ]
+    assert await bot.set_my_commands(
+        commands, scope=BotCommandScopeAllPrivateChats(), language_code="de"
+    )
     assert await bot.set_my_commands(commands[:1])
     assert sandbox.commands[('{"type":"all_private_chats"}', "de")] == [
         {"command": "start", "description": "Start"},
@@ -240,8 +252,9 @@ async def test_dispatcher_polling_end_to_end(sandbox, bot, ann):
 
     @router.message(CommandStart())
     async def start(message: Message) -> None:
+        name = message.from_user.first_name if message.from_user else "there"
         await message.answer(
-            f"Welcome, <b>{message.from_user.first_name}</b>!",
+            f"Welcome, <b>{name}</b>!",
             parse_mode="HTML",
             reply_markup=yes_no(),
         )
@@ -249,7 +262,8 @@ async def test_dispatcher_polling_end_to_end(sandbox, bot, ann):
     @router.callback_query(F.data.startswith("answer:"))
     async def answered(query: CallbackQuery) -> None:
         await query.answer("Noted")
-        await query.message.edit_text(f"You chose {query.data.split(':')[1]}.")
+        if isinstance(query.message, Message) and query.data:
+            await query.message.edit_text(f"You chose {query.data.split(':')[1]}.")
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)

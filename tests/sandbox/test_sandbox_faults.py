@@ -91,10 +91,16 @@ async def test_bot_removed_from_group(sandbox, raw, ann, cohort):
     await sandbox.add_bot_to_group(ann, cohort)
     await sandbox.remove_bot_from_group(ann, cohort)
     status, body = await raw.call("sendMessage", chat_id=cohort.id, text="hi")
-    assert (status, body["description"]) == (403, "Forbidden: bot is not a member of the supergroup chat")
+    assert (status, body["description"]) == (
+        403,
+        "Forbidden: bot is not a member of the supergroup chat",
+    )
     await sandbox.remove_bot_from_group(ann, cohort, kicked=True)
     status, body = await raw.call("sendMessage", chat_id=cohort.id, text="hi")
-    assert (status, body["description"]) == (403, "Forbidden: bot was kicked from the supergroup chat")
+    assert (status, body["description"]) == (
+        403,
+        "Forbidden: bot was kicked from the supergroup chat",
+    )
 
 
 async def test_unknown_chats_when_auto_creation_is_off(raw, sandbox):

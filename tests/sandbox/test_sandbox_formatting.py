@@ -83,7 +83,10 @@ def test_empty_elements_make_no_entity():
         ("<b", "Unclosed start tag at byte offset 0"),
         ("é<x>", 'Unsupported start tag "x" at byte offset 2'),
         ("<b>a</b", "Unclosed end tag at byte offset 4"),
-        ("<a href>x</a>", 'Expected equal sign in declaration of an attribute of the tag "a" at byte offset 0'),
+        (
+            "<a href>x</a>",
+            'Expected equal sign in declaration of an attribute of the tag "a" at byte offset 0',
+        ),
         ("<a href=x/y>z</a>", "Unexpected end of name token at byte offset 8"),
     ],
 )
@@ -105,7 +108,9 @@ def test_plain_text_keeps_given_entities():
 
 
 def test_markdown_parsers_strip_formatting():
-    assert parse_markdown_v2("*bold* _it_ [link](https://x\\.org) `a.b` \\!") == "bold it link a.b !"
+    assert (
+        parse_markdown_v2("*bold* _it_ [link](https://x\\.org) `a.b` \\!") == "bold it link a.b !"
+    )
     assert parse_markdown("*bold* _it_ [link](https://x.org) `code`") == "bold it link code"
     with pytest.raises(ParseError):
         parse_markdown_v2("*unclosed")

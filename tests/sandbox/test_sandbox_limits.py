@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.sandbox import Limits
 
 GROUP = -1001234567890
 
 
-async def send(raw, chat_id, **extra):
-    return await raw.call("sendMessage", chat_id=chat_id, text="hi", **extra)
+async def send(raw: Any, chat_id: int, **extra: Any) -> tuple[int, dict[str, Any]]:
+    status, body = await raw.call("sendMessage", chat_id=chat_id, text="hi", **extra)
+    return status, body
 
 
 async def test_private_chat_burst_then_429(limited, fake_clock):

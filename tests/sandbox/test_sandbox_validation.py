@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import aiohttp
 import pytest
 
 CHAT = 1001
 
 
-def keyboard(*buttons: dict) -> dict:
+def keyboard(*buttons: dict[str, Any]) -> dict[str, Any]:
     return {"inline_keyboard": [list(buttons)]}
 
 
@@ -30,12 +33,10 @@ async def test_method_names_are_case_insensitive(sandbox, raw):
 
 
 async def test_bad_token_is_unauthorized(sandbox):
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{sandbox.url}/botnot-a-token/getMe") as response:
-            assert response.status == 401
-            assert (await response.json())["description"] == "Unauthorized"
+    url = f"{sandbox.url}/botnot-a-token/getMe"
+    async with aiohttp.ClientSession() as session, session.post(url) as response:
+        assert response.status == 401
+        assert (await response.json())["description"] == "Unauthorized"
     assert sandbox.violations == ["getMe: Unauthorized"]
 
 
@@ -51,7 +52,10 @@ async def test_missing_required_parameter(sandbox, raw):
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
-        ({"chat_id": CHAT, "message_id": "abc", "text": "x"}, '"message_id" must be of type Integer'),
+        (
+            {"chat_id": CHAT, "message_id": "abc", "text": "x"},
+            '"message_id" must be of type Integer',
+        ),
         ({"chat_id": "1.5x", "message_id": 1, "text": "x"}, "chat not found"),
         ({"chat_id": CHAT, "message_id": 1, "text": "x", "reply_markup": "{oops"}, "JSON"),
         (
@@ -176,7 +180,9 @@ async def test_unsupported_parse_mode(raw):
 
 
 async def test_markdown_v2_reserved_characters_must_be_escaped(raw):
-    status, body = await raw.call("sendMessage", chat_id=CHAT, text="Done.", parse_mode="MarkdownV2")
+    status, body = await raw.call(
+        "sendMessage", chat_id=CHAT, text="Done.", parse_mode="MarkdownV2"
+    )
     assert status == 400
     assert "Character '.' is reserved" in body["description"]
     result = await raw.ok("sendMessage", chat_id=CHAT, text="*Done*\\.", parse_mode="MarkdownV2")
@@ -202,7 +208,9 @@ async def test_callback_data_of_64_bytes_is_accepted(raw):
     [{"text": "A"}, {"text": "A", "callback_data": "a", "url": "https://example.org"}],
 )
 async def test_inline_button_needs_exactly_one_action(raw, button):
-    status, body = await raw.call("sendMessage", chat_id=CHAT, text="x", reply_markup=keyboard(button))
+    status, body = await raw.call(
+        "sendMessage", chat_id=CHAT, text="x", reply_markup=keyboard(button)
+    )
     assert status == 400
     assert "inline keyboard button" in body["description"]
 
@@ -227,7 +235,11 @@ async def test_caption_limit(sandbox, raw):
     assert status == 400
     assert body["description"] == "Bad Request: message caption is too long"
     result = await raw.ok(
-        "sendDocument", encoding="multipart", chat_id=CHAT, document=("a.txt", b"x"), caption="c" * 1024
+        "sendDocument",
+        encoding="multipart",
+        chat_id=CHAT,
+        document=("a.txt", b"x"),
+        caption="c" * 1024,
     )
     assert len(result["caption"]) == 1024
     assert sandbox.violations == ["sendDocument: Bad Request: message caption is too long"]

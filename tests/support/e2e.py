@@ -30,6 +30,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     finally:
         await sb.stop()
     assert sb.violations == [], f"requests that break the Bot API spec: {sb.violations}"
+    assert sb.internal_errors == [], f"the sandbox itself failed: {sb.internal_errors}"
 
 
 @pytest.fixture
@@ -68,4 +69,4 @@ def trainee() -> SandboxUser:
 
 @pytest.fixture
 def admin() -> SandboxUser:
-    return SandboxUser(id=ADMIN_ID, first_name="Li", last_name="Na", language_code="zh-hans")
+    return SandboxUser(id=ADMIN_ID, first_name="Li", last_name="Na", language_code="en")

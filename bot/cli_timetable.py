@@ -1,0 +1,139 @@
+"""``trainee-bot timetable import FILE --cohort CODE [--dry-run]`` and ``timetable export``.
+
+Import prints what the file changes (the same summary organisers see in Telegram) and applies
+it unless ``--dry-run``; a bad file is refused whole, each problem on its own line, exit 1.
+Export writes the cohort's timetable as an iCalendar file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.db import migrate
+from bot.db.engine import create_engine, create_session_factory
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
+from bot.services import timetable
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``timetable import`` and ``timetable export`` to the command line."""
+    parser = sub.add_parser("timetable", help="import or export a cohort's timetable")
+    actions = parser.add_subparsers(dest="timetable_command", required=True, metavar="ACTION")
+    importing = actions.add_parser(
+        "import", help="read a timetable file (.csv, .xlsx, .ics) into a cohort"
+    )
+    importing.add_argument("file", type=Path, help="the timetable file")
+    importing.add_argument("--cohort", required=True, help="the cohort's code")
+    importing.add_argument(
+        "--dry-run", action="store_true", help="show what would change, change nothing"
+    )
+    exporting = actions.add_parser("export", help="write a cohort's timetable as an .ics file")
+    exporting.add_argument("--cohort", required=True, help="the cohort's code")
+    exporting.add_argument("-o", "--output", type=Path, required=True, help="the .ics file")
+
+
+async def run_command(args: argparse.Namespace, settings: Settings) -> int | None:
+    """Run a ``timetable`` command; ``None`` when the command is not one of these."""
+    if getattr(args, "command", None) != "timetable":
+        return None
+    with use_locale(settings.default_locale):
+        if args.timetable_command == "import":
+            return await _import(args.file, args.cohort, args.dry_run, settings)
+        return await _export(args.cohort, args.output, settings)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+async def _import(path: Path, cohort: str, dry_run: bool, settings: Settings) -> int:
+    data = _read(path)
+    if data is None:
+        print(_("Cannot read the file {path}.").format(path=path), file=sys.stderr)
+        return EXIT_FAILED
+    await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        factory = create_session_factory(engine)
+        async with factory() as session:
+            try:
+                preview = await timetable.preview_import(
+                    session,
+                    data=data,
+                    filename=path.name,
+                    locale=settings.default_locale,
+                    cohort_code=cohort,
+                )
+            except timetable.UnknownCohort:
+                print(_("There is no cohort {code}.").format(code=cohort), file=sys.stderr)
+                return EXIT_FAILED
+            if not preview.ok:
+                print(
+                    _("The file was not imported; nothing changed. Problems found:"),
+                    file=sys.stderr,
+                )
+                for line in timetable.format_errors(preview.errors, limit=1000):
+                    print(f"  {line}", file=sys.stderr)
+                return EXIT_FAILED
+            print(_("Times below are in {zone}.").format(zone=ZoneInfo(preview.home_zone).key))
+            print(preview.text)
+            if dry_run:
+                print(_("Dry run: nothing was changed."))
+                return EXIT_OK
+            if preview.diff is not None and preview.diff.is_empty:
+                return EXIT_OK
+            result = await timetable.apply_import(
+                session,
+                data=data,
+                filename=path.name,
+                clock=SystemClock(),
+                cohort_id=preview.cohort_id,
+            )
+            print(
+                _("Applied. Change notices queued for {count} people.").format(count=result.notices)
+            )
+            return EXIT_OK
+    finally:
+        await engine.dispose()
+
+
+def _write(path: Path, content: bytes) -> bool:
+    try:
+        path.write_bytes(content)
+    except OSError:
+        return False
+    return True
+
+
+async def _export(cohort: str, output: Path, settings: Settings) -> int:
+    await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        factory = create_session_factory(engine)
+        async with factory() as session:
+            try:
+                calendar = await timetable.cohort_calendar(
+                    session, cohort_code=cohort, now=SystemClock().now()
+                )
+            except timetable.UnknownCohort:
+                print(_("There is no cohort {code}.").format(code=cohort), file=sys.stderr)
+                return EXIT_FAILED
+    finally:
+        await engine.dispose()
+    if not _write(output, calendar.content):
+        print(_("Cannot write the file {path}.").format(path=output), file=sys.stderr)
+        return EXIT_FAILED
+    print(_("Wrote {path}.").format(path=output))
+    return EXIT_OK

@@ -1,0 +1,63 @@
+"""The APScheduler 3 scheduler of the elected replica: planning jobs on fixed intervals.
+
+Job ids are stable and added with ``replace_existing``, so a restart (or a persistent job
+store later) never doubles a job. Every job runs once at start-up: reminders due while the
+bot was down are planned at once if still true, and the sender expires what is too late.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.delivery.sender import Sender
+from bot.scheduling import jobs
+from bot.services import reminders
+
+PLAN_REMINDERS_ID: Final = "plan_reminders"
+PLAN_DIGESTS_ID: Final = "plan_digests"
+PLAN_REMINDERS_EVERY: Final = timedelta(minutes=5)
+PLAN_DIGESTS_EVERY: Final = timedelta(minutes=10)
+
+
+def build_scheduler(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender: Sender | None,
+    *,
+    rate: float = reminders.DEFAULT_RATE,
+) -> AsyncIOScheduler:
+    """The scheduler with the planning jobs added (not started: call ``start()`` when leading).
+
+    ``rate`` is the sender's pace, which the reminder planner spreads large cohorts by.
+    """
+    scheduler = AsyncIOScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 120},
+    )
+    first_run = datetime.now(UTC)
+    scheduler.add_job(
+        jobs.plan_reminders,
+        trigger=IntervalTrigger(seconds=PLAN_REMINDERS_EVERY.total_seconds(), timezone=UTC),
+        id=PLAN_REMINDERS_ID,
+        name="plan reminders before sessions",
+        kwargs={"session_factory": session_factory, "clock": clock, "sender": sender, "rate": rate},
+        replace_existing=True,
+        next_run_time=first_run,
+    )
+    scheduler.add_job(
+        jobs.plan_digests,
+        trigger=IntervalTrigger(seconds=PLAN_DIGESTS_EVERY.total_seconds(), timezone=UTC),
+        id=PLAN_DIGESTS_ID,
+        name="plan the 08:00 digests",
+        kwargs={"session_factory": session_factory, "clock": clock, "sender": sender},
+        replace_existing=True,
+        next_run_time=first_run,
+    )
+    return scheduler
