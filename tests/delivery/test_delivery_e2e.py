@@ -288,7 +288,7 @@ async def test_non_organiser_refused(
 ) -> None:
     await sandbox.send_text(trainee, "/announce")
     answer = await sandbox.next_bot_message(trainee.id)
-    assert "/announce" in (answer.text or "")
+    assert "Sorry, /announce is only for the programme's organisers." in (answer.text or "")
     assert "Who should receive" not in (answer.text or "")
     await sandbox.send_text(trainee, "/campaigns")
     answer = await sandbox.next_bot_message(trainee.id)
