@@ -201,6 +201,15 @@ async def naive_run(rate: float) -> None:
     print(f"  time: {elapsed:.1f} s; delivered {delivered}; 429s {too_many}; other errors {other}")
 
 
+def _own_peak_mb() -> float:
+    """This process's peak memory since exec (ru_maxrss keeps the forking parent's mark)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
 async def _child(url: str, api: str, rate: float, stale: float) -> None:
     engine = create_engine(url)
     factory = create_session_factory(engine)
@@ -213,7 +222,7 @@ async def _child(url: str, api: str, rate: float, stale: float) -> None:
     finally:
         await bot.session.close()
         await engine.dispose()
-    print(f"PEAK_MB {peak_rss_mb():.0f}", flush=True)
+    print(f"PEAK_MB {_own_peak_mb():.0f}", flush=True)
 
 
 async def _spawn(url: str, api: str, rate: float, stale: float) -> asyncio.subprocess.Process:

@@ -121,7 +121,7 @@ class Application:
                 run_progress(self.session_factory, self.bot, self.clock, stop=stop_progress)
             )
             try:
-                await self.sender.run()
+                await self.sender.run(sole=True)
             finally:
                 scheduler.shutdown(wait=False)
                 stop_progress.set()

@@ -89,6 +89,7 @@ class Sender:
         self._results: list[tuple[int, dict[str, Any]]] = []
         self._effects: list[SideEffect] = []
         self._wake = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._dead_chats: set[int] = set()
@@ -105,20 +106,23 @@ class Sender:
         self._stopping = True
         self._wake.set()
 
-    async def recover(self) -> int:
-        """Settle rows a dead sender left behind; returns how many were reported failed."""
+    async def recover(self, *, everything: bool = False) -> int:
+        """Settle rows a dead sender left behind; returns how many were reported failed.
+
+        ``everything`` is for the elected sender at start: no other sender is alive then, so
+        every held row is a dead one's, however recent.
+        """
+        older_than = self._clock.now() - (timedelta(0) if everything else self.config.stale_after)
         async with self._sf() as session:
-            failed = await outbox_db.recover_interrupted(
-                session, older_than=self._clock.now() - self.config.stale_after
-            )
+            failed = await outbox_db.recover_interrupted(session, older_than=older_than)
             await session.commit()
         if failed:
             log.warning("%s outbox rows were interrupted by a restart and marked failed", failed)
         return failed
 
-    async def run(self) -> None:
-        """Deliver until :meth:`stop`."""
-        await self.recover()
+    async def run(self, *, sole: bool = False) -> None:
+        """Deliver until :meth:`stop`; ``sole`` when this process holds the leadership lock."""
+        await self.recover(everything=sole)
         flusher = asyncio.create_task(self._flush_loop())
         try:
             while not self._stopping:
@@ -147,6 +151,7 @@ class Sender:
             elif not worked:
                 await asyncio.sleep(0.01)
         await self._drain_in_flight()
+        await self._release_held()
         await self.flush()
 
     # -- one step -----------------------------------------------------------------------------
@@ -295,15 +300,17 @@ class Sender:
 
     async def flush(self) -> None:
         """Write the outcomes gathered so far in one transaction."""
-        if not self._results and not self._effects:
-            return
-        results, self._results = self._results, []
-        effects, self._effects = self._effects, []
-        async with self._sf() as session:
-            await outbox_db.apply_results(session, results)
-            for effect in effects:
-                await effect(session)
-            await session.commit()
+        # One writer at a time, so two outcomes of one row are never committed out of order.
+        async with self._flush_lock:
+            if not self._results and not self._effects:
+                return
+            results, self._results = self._results, []
+            effects, self._effects = self._effects, []
+            async with self._sf() as session:
+                await outbox_db.apply_results(session, results)
+                for effect in effects:
+                    await effect(session)
+                await session.commit()
 
     async def _flush_loop(self) -> None:
         while True:

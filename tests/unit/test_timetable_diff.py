@@ -253,7 +253,7 @@ def test_limit_truncates_each_kind() -> None:
 def test_render_uses_the_locale_and_zone() -> None:
     new = [session("n", "Opening", utc(2027, 3, 8, 11, 0))]
     text = render_diff(diff_timetable([], new), ZoneInfo("Europe/Belgrade"), "ru")
-    assert "New: Opening: 8 мар. 2027 г., 12:00" in text.replace("\u202f", " ")
+    assert "Новое: Opening: 8 мар. 2027 г., 12:00" in text.replace("\u202f", " ")
 
 
 @settings(max_examples=40, deadline=None)
