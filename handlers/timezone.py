@@ -10,7 +10,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from bot.services.timezones import resolve_timezone_text, utc_offset_label, zone_label
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
@@ -18,6 +17,7 @@ from bot.db.models import User
 from bot.i18n import format_datetime, format_time
 from bot.i18n import gettext as _
 from bot.services import people
+from bot.services.timezones import resolve_timezone_text, utc_offset_label, zone_label
 from handlers.text import h
 
 router = Router(name="timezone")
