@@ -366,9 +366,9 @@ async def apply_import(
     """Write a file into a cohort's timetable in one transaction, and tell its trainees.
 
     The file is compared again with what is stored now (someone may have applied another
-    file since the preview). Moved, cancelled, restored sessions and new links bump the
-    session's version and cancel its queued reminders (the planner queues them afresh with
-    the new version); the cohort's trainees get one change notice each. Raises
+    file since the preview). Moved, cancelled, restored and renamed sessions and new links
+    bump the session's version and cancel its queued reminders (the planner queues them
+    afresh with the new version); the cohort's trainees get one change notice each. Raises
     :class:`UnknownCohort`, or ``ValueError`` with the problems when the file is bad.
     """
     cohort, programme = await _cohort(session, cohort_code, cohort_id)
@@ -428,7 +428,9 @@ async def apply_import(
             kinds.append("link")
         if key in renamed:
             kinds.append("renamed")
-        bump = bool({"restored", "moved", "link"} & set(kinds))
+        # A new title bumps the version too, so reminders already queued are planned again
+        # under the name trainees will see in the timetable.
+        bump = bool({"restored", "moved", "link", "renamed"} & set(kinds))
         row.starts_at = item.starts_at
         row.ends_at = item.ends_at
         row.join_url = item.join_url[:1024] if item.join_url else None

@@ -179,3 +179,53 @@ async def test_unknown_cohort_is_reported(session: AsyncSession) -> None:
     except timetable.UnknownCohort:
         return
     raise AssertionError("an unknown cohort must be refused")
+
+
+async def test_a_renamed_session_is_reminded_under_its_new_name(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    cohort = await make_cohort(session, "DT27A")
+    await add_trainee(session, 1, cohort, zone="Asia/Tashkent")
+    await timetable.apply_import(
+        session, data=TIMETABLE_ICS, filename="t.ics", clock=clock, cohort_code="DT27A"
+    )
+    clock.set(at("2027-03-09 09:00"))
+    await reminders.plan_reminders(session, clock.now())
+    [renamed] = [
+        row for row in await sessions_of(session, cohort) if row.key.startswith("dt27-003@")
+    ]
+    old_keys = {
+        r.dedupe_key
+        for r in await outbox(session, "reminder")
+        if r.dedupe_key.startswith(f"reminder:{renamed.id}:")
+    }
+    assert old_keys
+
+    changed = TIMETABLE_ICS.replace(
+        b"SUMMARY:Cross-border E-commerce Comprehensive Pilot Zones",
+        b"SUMMARY:Cross-border E-commerce: Pilot Zones in Practice",
+    )
+    preview = await timetable.preview_import(
+        session, data=changed, filename="t.ics", locale="en", cohort_code="DT27A"
+    )
+    assert preview.diff is not None
+    assert [r.new_title for r in preview.diff.renamed] == [
+        "Cross-border E-commerce: Pilot Zones in Practice"
+    ]
+    await timetable.apply_import(
+        session, data=changed, filename="t.ics", clock=clock, cohort_code="DT27A"
+    )
+    notice = (await outbox(session, reminders.NOTICE_KIND))[-1].payload["text"]
+    assert "Pilot Zones in Practice" in notice
+
+    statuses = {r.dedupe_key: r.status for r in await outbox(session, "reminder")}
+    assert all(statuses[key] == "cancelled" for key in old_keys)
+    await reminders.plan_reminders(session, clock.now())
+    fresh = [
+        r
+        for r in await outbox(session, "reminder")
+        if r.dedupe_key.startswith(f"reminder:{renamed.id}:") and r.status == "pending"
+    ]
+    assert fresh
+    assert all(r.dedupe_key.endswith(":2") for r in fresh)
+    assert all("Pilot Zones in Practice" in r.payload["text"] for r in fresh)
