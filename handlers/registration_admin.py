@@ -13,7 +13,7 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject, Filter
+from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -22,9 +22,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    TelegramObject,
 )
-from aiogram.types import User as TgUser
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
@@ -36,6 +34,7 @@ from bot.services import programmes, roles, roster_import
 from bot.services import registration as reg
 from bot.services.countries import country_name
 from bot.services.roster_file import MAX_FILE_BYTES
+from handlers.filters import IsAnyAdmin
 from handlers.text import h
 
 log = logging.getLogger(__name__)
@@ -43,21 +42,6 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4096
 #: At most this many requests are shown with buttons at once; /pending again shows the rest.
 MAX_PENDING_SHOWN = 20
-
-
-class IsAnyAdmin(Filter):
-    """The sender organises something: a super-admin, programme admin or coordinator."""
-
-    async def __call__(
-        self,
-        event: TelegramObject,
-        settings: Settings,
-        session: AsyncSession,
-        event_from_user: TgUser | None = None,
-    ) -> bool:
-        if event_from_user is None:
-            return False
-        return await roles.is_any_admin(session, event_from_user.id, settings)
 
 
 router = Router(name="registration_admin")
@@ -95,10 +79,6 @@ def chunks(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     return out
 
 
-async def _scope(session: AsyncSession, user_id: int, settings: Settings) -> set[int] | None:
-    return await roles.admin_programme_ids(session, user_id, settings)
-
-
 def _not_yours(code: str) -> str:
     return _("There is no cohort {code} among the programmes you organise.").format(code=h(code))
 
@@ -108,12 +88,9 @@ def _not_yours(code: str) -> str:
 
 @router.message(Command("cohorts"))
 async def cmd_cohorts(
-    message: Message, session: AsyncSession, settings: Settings, locale: str
+    message: Message, session: AsyncSession, admin_scope: set[int] | None, locale: str
 ) -> None:
-    if message.from_user is None:
-        return
-    scope = await _scope(session, message.from_user.id, settings)
-    summaries = await programmes.summarise(session, scope)
+    summaries = await programmes.summarise(session, admin_scope)
     if not summaries:
         await message.answer(_("You organise no programme yet."))
         return
@@ -163,16 +140,14 @@ async def cmd_roster(
     command: CommandObject,
     session: AsyncSession,
     settings: Settings,
+    admin_scope: set[int] | None,
 ) -> None:
-    if message.from_user is None:
-        return
     parts = (command.args or "").split()
     if not parts:
         await message.answer(_("Usage: /roster COHORT_CODE [xlsx]"))
         return
     fmt = "xlsx" if len(parts) > 1 and parts[1].lower() == "xlsx" else "csv"
-    scope = await _scope(session, message.from_user.id, settings)
-    cohort = await reg.cohort_in_scope(session, parts[0], scope)
+    cohort = await reg.cohort_in_scope(session, parts[0], admin_scope)
     if cohort is None:
         await message.answer(_not_yours(parts[0]))
         return
@@ -219,12 +194,9 @@ def _decision_keyboard(enrolment_id: int) -> InlineKeyboardMarkup:
 
 @router.message(Command("pending"))
 async def cmd_pending(
-    message: Message, session: AsyncSession, settings: Settings, locale: str
+    message: Message, session: AsyncSession, admin_scope: set[int] | None, locale: str
 ) -> None:
-    if message.from_user is None:
-        return
-    scope = await _scope(session, message.from_user.id, settings)
-    requests = await reg.pending_requests(session, scope)
+    requests = await reg.pending_requests(session, admin_scope)
     if not requests:
         await message.answer(_("No registration requests are waiting."))
         return
@@ -280,16 +252,17 @@ async def on_decision(
 
 @router.message(Command("invite"))
 async def cmd_invite(
-    message: Message, command: CommandObject, session: AsyncSession, settings: Settings
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    admin_scope: set[int] | None,
 ) -> None:
-    if message.from_user is None:
-        return
     code = (command.args or "").strip()
     if not code:
         await message.answer(_("Usage: /invite COHORT_CODE"))
         return
-    scope = await _scope(session, message.from_user.id, settings)
-    cohort = await reg.cohort_in_scope(session, code, scope)
+    cohort = await reg.cohort_in_scope(session, code, admin_scope)
     if cohort is None:
         await message.answer(_not_yours(code))
         return
@@ -405,11 +378,11 @@ def _fmt_of(filename: str) -> str:
 async def on_roster_file(
     message: Message,
     session: AsyncSession,
-    settings: Settings,
+    admin_scope: set[int] | None,
     state: FSMContext,
     clock: Clock,
 ) -> None:
-    if message.from_user is None or message.document is None:
+    if message.document is None:
         return
     document = message.document
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
@@ -419,8 +392,7 @@ async def on_roster_file(
             )
         )
         return
-    scope = await _scope(session, message.from_user.id, settings)
-    cohorts = await reg_db.list_cohorts(session, scope)
+    cohorts = await reg_db.list_cohorts(session, admin_scope)
     if not cohorts:
         await message.answer(_("You organise no cohort yet, so there is nothing to import into."))
         return
@@ -463,13 +435,10 @@ async def _download(bot: Bot | None, file_id: str) -> bytes | None:
 
 
 async def _checked_cohort(
-    session: AsyncSession, user_id: int, settings: Settings, cohort_id: int
+    session: AsyncSession, scope: set[int] | None, cohort_id: int
 ) -> str | None:
-    cohort = await reg_db.get_cohort(session, cohort_id)
-    scope = await _scope(session, user_id, settings)
-    if cohort is None or not roles.in_scope(scope, cohort.programme_id):
-        return None
-    return cohort.code
+    cohort = await roles.cohort_by_id_in_scope(session, cohort_id, scope)
+    return None if cohort is None else cohort.code
 
 
 async def _preview(
@@ -526,12 +495,12 @@ async def on_roster_cohort(
     query: CallbackQuery,
     callback_data: RosterCohort,
     session: AsyncSession,
-    settings: Settings,
+    admin_scope: set[int] | None,
     state: FSMContext,
     clock: Clock,
     bot: Bot,
 ) -> None:
-    code = await _checked_cohort(session, query.from_user.id, settings, callback_data.cohort_id)
+    code = await _checked_cohort(session, admin_scope, callback_data.cohort_id)
     if code is None or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer active."))
         return
@@ -546,12 +515,13 @@ async def on_roster_confirm(
     callback_data: RosterConfirm,
     session: AsyncSession,
     settings: Settings,
+    admin_scope: set[int] | None,
     state: FSMContext,
     clock: Clock,
     bot: Bot,
 ) -> None:
     message = query.message if isinstance(query.message, Message) else None
-    code = await _checked_cohort(session, query.from_user.id, settings, callback_data.cohort_id)
+    code = await _checked_cohort(session, admin_scope, callback_data.cohort_id)
     data = await state.get_data()
     file_id = data.get("roster_file_id")
     if code is None or message is None or not isinstance(file_id, str):

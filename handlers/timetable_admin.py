@@ -1,6 +1,8 @@
 """An organiser sends a timetable file (.csv, .xlsx, .ics) in private chat: diff, then Confirm.
 
-The cohort comes from the caption (its code) or from buttons. The file waits in the
+Super-admins and the staff of a programme (admins, coordinators) may do this, each for the
+cohorts of the programmes they organise. The cohort comes from the caption (its code) or from
+buttons. The file waits in the
 conversation's state under a short token that the buttons carry, so a button under an older
 file never applies a newer one. Files that are not timetables (rosters) pass on untouched.
 """
@@ -20,17 +22,18 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
+from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
-from bot.services import timetable
+from bot.services import roles, timetable
 from bot.services.timetable_file import MAX_FILE_BYTES
-from handlers.filters import IsSuperAdmin
+from handlers.filters import IsAnyAdmin
 from handlers.text import h
 
 router = Router(name="timetable_admin")
-router.message.filter(IsSuperAdmin())
-router.callback_query.filter(IsSuperAdmin())
+router.message.filter(IsAnyAdmin())
+router.callback_query.filter(IsAnyAdmin())
 
 MAX_TEXT = 3900
 MAX_COHORT_BUTTONS = 20
@@ -160,6 +163,7 @@ async def on_timetable_file(
     state: FSMContext,
     session: AsyncSession,
     locale: str,
+    admin_scope: set[int] | None,
     timetable_bytes: bytes,
     timetable_name: str,
 ) -> None:
@@ -168,13 +172,17 @@ async def on_timetable_file(
     if caption:
         for word in [caption, *caption.replace(",", " ").split()]:
             cohort = await timetable_db.cohort_by_code(session, word[:64])
-            if cohort is not None and cohort.id is not None:
+            if (
+                cohort is not None
+                and cohort.id is not None
+                and roles.in_scope(admin_scope, cohort.programme_id)
+            ):
                 text, keyboard = await _preview(
                     session, state, token, timetable_bytes, timetable_name, cohort.id, locale
                 )
                 await message.answer(text, reply_markup=keyboard)
                 return
-    cohorts = await timetable_db.list_cohorts(session, limit=MAX_COHORT_BUTTONS)
+    cohorts = (await reg_db.list_cohorts(session, admin_scope))[:MAX_COHORT_BUTTONS]
     if not cohorts:
         await _forget(state)
         await message.answer(_("There are no cohorts yet. Create the cohort first."))
@@ -186,7 +194,7 @@ async def on_timetable_file(
                 callback_data=PickCohort(token=token, cohort_id=cohort.id or 0).pack(),
             )
         ]
-        for cohort, _programme in cohorts
+        for cohort in cohorts
     ]
     prompt = _("Which cohort is the timetable {name} for?").format(name=h(timetable_name))
     if caption:
@@ -201,9 +209,11 @@ async def on_cohort_picked(
     state: FSMContext,
     session: AsyncSession,
     locale: str,
+    admin_scope: set[int] | None,
 ) -> None:
     stored = await _recall(state, callback_data.token)
-    if stored is None:
+    allowed = await roles.cohort_by_id_in_scope(session, callback_data.cohort_id, admin_scope)
+    if stored is None or allowed is None:
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
@@ -222,11 +232,17 @@ async def on_confirm_import(
     state: FSMContext,
     session: AsyncSession,
     clock: Clock,
+    admin_scope: set[int] | None,
     sender: Sender | None = None,
 ) -> None:
     stored = await _recall(state, callback_data.token)
     cohort_id = ((await state.get_data()).get(_STATE_KEY) or {}).get("cohort_id")
-    if stored is None or not isinstance(cohort_id, int):
+    if (
+        stored is None
+        or not isinstance(cohort_id, int)
+        # The person may have lost the role since the preview.
+        or await roles.cohort_by_id_in_scope(session, cohort_id, admin_scope) is None
+    ):
         await query.answer(_("This button is no longer active."))
         return
     await _forget(state)

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.db import registration as reg_db
-from bot.db.models import RoleGrant
+from bot.db.models import Cohort, RoleGrant
 
 ROLE_ADMIN = "programme_admin"
 ROLE_COORDINATOR = "coordinator"
@@ -60,6 +60,16 @@ async def is_any_admin(session: AsyncSession, user_id: int, settings: Settings) 
 def in_scope(scope: set[int] | None, programme_id: int) -> bool:
     """Whether ``programme_id`` is inside a scope from :func:`admin_programme_ids`."""
     return scope is None or programme_id in scope
+
+
+async def cohort_by_id_in_scope(
+    session: AsyncSession, cohort_id: int, scope: set[int] | None
+) -> Cohort | None:
+    """The cohort when it exists and its programme is inside ``scope``, else ``None``."""
+    cohort = await reg_db.get_cohort(session, cohort_id)
+    if cohort is None or not in_scope(scope, cohort.programme_id):
+        return None
+    return cohort
 
 
 async def may_grant(

@@ -9,10 +9,11 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
-from bot.db.models import User
+from bot.db.models import RoleGrant, User
 from bot.sandbox import Sandbox, SandboxUser, TranscriptEntry
 from bot.scheduling.jobs import demo_fast_forward
 from bot.services import timetable
+from handlers.timetable_admin import PickCohort
 from tests.support.e2e import RunningBot
 from tests.timetable.support import TIMETABLE_CSV, add_trainee, at, changed_csv, make_cohort
 
@@ -154,3 +155,52 @@ async def test_caption_names_the_cohort_and_a_bad_file_is_explained(
     await sandbox.send_document(trainee, "timetable.csv", TIMETABLE_CSV, caption="DT27A")
     await sandbox.settle()
     assert not any("Apply these changes" in m.content for m in sandbox.bot_messages(trainee.id))
+
+
+async def test_programme_staff_import_only_into_their_own_cohorts(
+    running_bot: RunningBot, sandbox: Sandbox, trainee: SandboxUser, clock: ManualClock
+) -> None:
+    await _setup(running_bot, clock, trainee.id)
+    coordinator = SandboxUser(id=8101, first_name="Olga", language_code="en")
+    outsider = SandboxUser(id=8102, first_name="Ravi", language_code="en")
+    async with running_bot.session_factory() as session:
+        ours = await make_cohort(session, "DT27B", programme_code="DT27A")
+        theirs = await make_cohort(session, "AG27A")
+        for person, cohort in ((coordinator, ours), (outsider, theirs)):
+            session.add(User(id=person.id, first_name=person.first_name, locale="en"))
+            session.add(
+                RoleGrant(user_id=person.id, programme_id=cohort.programme_id, role="coordinator")
+            )
+        await session.commit()
+        other_cohort_id = theirs.id
+    await sandbox.next_bot_message(trainee.id)  # the "timetable is out" notice
+    changed = changed_csv(move=("2027-03-10", "20:00"))
+
+    # An organiser of another programme: DT27A is unknown to them, and their buttons list
+    # only their own cohort.
+    await sandbox.send_document(outsider, "timetable-v2.csv", changed, caption="DT27A")
+    ask = await sandbox.next_bot_message(outsider.id)
+    assert "There is no cohort “DT27A”" in ask.content
+    assert [b.text for row in ask.buttons for b in row] == ["AG27A — Cohort AG27A"]
+
+    # The coordinator of the programme sees both of its cohorts and applies the change.
+    await sandbox.send_document(coordinator, "timetable-v2.csv", changed)
+    ask = await sandbox.next_bot_message(coordinator.id)
+    assert [b.text for row in ask.buttons for b in row] == [
+        "DT27A — Cohort DT27A",
+        "DT27B — Cohort DT27B",
+    ]
+    # A forged button for a cohort outside the programme is refused and changes nothing.
+    token = PickCohort.unpack(ask.buttons[0][0].callback_data or "").token
+    forged = PickCohort(token=token, cohort_id=other_cohort_id or 0).pack()
+    query = await sandbox.press_button(coordinator, ask.message_id, forged)
+    await sandbox.settle()
+    assert sandbox.callback_answers[query]["text"] == "This button is no longer active."
+
+    await sandbox.press_button(coordinator, ask.message_id, ask.buttons[0][0].callback_data or "")
+    await sandbox.settle()
+    [diff] = [m for m in sandbox.bot_messages(coordinator.id) if m.message_id == ask.message_id]
+    assert "1 moved" in diff.content
+    await sandbox.press_button(coordinator, diff.message_id, diff.buttons[0][0].callback_data or "")
+    notice = await sandbox.next_bot_message(trainee.id, timeout=10)
+    assert "20:00 Shanghai / 17:00 your time" in notice.content
