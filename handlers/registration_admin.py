@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import registration as reg_db
+from bot.db.models import Cohort
 from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
 from bot.services import programmes, roles, roster_import
@@ -79,8 +80,19 @@ def chunks(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     return out
 
 
-def _not_yours(code: str) -> str:
-    return _("There is no cohort {code} among the programmes you organise.").format(code=h(code))
+async def _cohort_argument(
+    message: Message, session: AsyncSession, code: str, scope: set[int] | None, usage: str
+) -> Cohort | None:
+    """The cohort a command names, or ``None`` after telling the person how to name one."""
+    if not code:
+        await message.answer(usage)
+        return None
+    cohort = await reg.cohort_in_scope(session, code, scope)
+    if cohort is None:
+        await message.answer(
+            _("There is no cohort {code} among the programmes you organise.").format(code=h(code))
+        )
+    return cohort
 
 
 # --- /cohorts -------------------------------------------------------------------------------
@@ -143,14 +155,16 @@ async def cmd_roster(
     admin_scope: set[int] | None,
 ) -> None:
     parts = (command.args or "").split()
-    if not parts:
-        await message.answer(_("Usage: /roster COHORT_CODE [xlsx]"))
+    cohort = await _cohort_argument(
+        message,
+        session,
+        parts[0] if parts else "",
+        admin_scope,
+        _("Usage: /roster COHORT_CODE [xlsx]"),
+    )
+    if cohort is None:
         return
     fmt = "xlsx" if len(parts) > 1 and parts[1].lower() == "xlsx" else "csv"
-    cohort = await reg.cohort_in_scope(session, parts[0], admin_scope)
-    if cohort is None:
-        await message.answer(_not_yours(parts[0]))
-        return
     username = await roster_import.bot_username(session, settings)
     content = await roster_import.roster_export(session, cohort, username, fmt)
     await message.answer_document(
@@ -259,12 +273,10 @@ async def cmd_invite(
     admin_scope: set[int] | None,
 ) -> None:
     code = (command.args or "").strip()
-    if not code:
-        await message.answer(_("Usage: /invite COHORT_CODE"))
-        return
-    cohort = await reg.cohort_in_scope(session, code, admin_scope)
+    cohort = await _cohort_argument(
+        message, session, code, admin_scope, _("Usage: /invite COHORT_CODE")
+    )
     if cohort is None:
-        await message.answer(_not_yours(code))
         return
     if cohort.registration_mode not in ("open", "approval"):
         await message.answer(
