@@ -54,11 +54,7 @@ def commands_for(locale: str, *, admin: bool) -> list[tuple[str, str]]:
 
 
 async def install_menus(bot: Bot, settings: Settings) -> None:
-    """Register the command menus: one per language, and the admin menu in admins' chats.
-
-    An admin who has never opened a chat with the bot makes Telegram answer "chat not found";
-    that is logged and skipped, the admin gets the menu once they start the bot and it restarts.
-    """
+    """Register the command menus: one per language, and the admin menu in admins' chats."""
     default_entries = commands_for(settings.default_locale, admin=False)
     await bot.set_my_commands(
         [BotCommand(command=c, description=d) for c, d in default_entries],
@@ -72,22 +68,37 @@ async def install_menus(bot: Bot, settings: Settings) -> None:
             language_code=locale,
         )
     for admin_id in settings.admin_ids:
-        try:
-            await bot.set_my_commands(
-                [
-                    BotCommand(command=c, description=d)
-                    for c, d in commands_for(settings.default_locale, admin=True)
-                ],
-                scope=BotCommandScopeChat(chat_id=admin_id),
-            )
+        await set_chat_menu(bot, admin_id, settings, admin=True)
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, settings: Settings, *, admin: bool) -> bool:
+    """Give one person's private chat the admin menu, or take it back (``admin=False``).
+
+    Used for the super-admins at start and whenever a role is granted or revoked. A person
+    who has never opened a chat with the bot makes Telegram answer "chat not found"; that is
+    logged and skipped (they get the menu at the next grant or restart).
+    """
+    scope = BotCommandScopeChat(chat_id=chat_id)
+    try:
+        if not admin:
+            await bot.delete_my_commands(scope=scope)
             for locale in SUPPORTED_LOCALES:
-                await bot.set_my_commands(
-                    [
-                        BotCommand(command=c, description=d)
-                        for c, d in commands_for(locale, admin=True)
-                    ],
-                    scope=BotCommandScopeChat(chat_id=admin_id),
-                    language_code=locale,
-                )
-        except TelegramAPIError as exc:
-            log.warning("admin menu for %s not installed: %s", admin_id, exc)
+                await bot.delete_my_commands(scope=scope, language_code=locale)
+            return True
+        await bot.set_my_commands(
+            [
+                BotCommand(command=c, description=d)
+                for c, d in commands_for(settings.default_locale, admin=True)
+            ],
+            scope=scope,
+        )
+        for locale in SUPPORTED_LOCALES:
+            await bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands_for(locale, admin=True)],
+                scope=scope,
+                language_code=locale,
+            )
+    except TelegramAPIError as exc:
+        log.warning("admin menu for %s not changed: %s", chat_id, exc)
+        return False
+    return True

@@ -36,6 +36,7 @@ from bot.services import registration as reg
 from bot.services.countries import country_name
 from bot.services.roster_file import MAX_FILE_BYTES
 from handlers.filters import IsAnyAdmin
+from handlers.menus import set_chat_menu
 from handlers.text import h
 
 log = logging.getLogger(__name__)
@@ -349,6 +350,11 @@ async def _change_grant(
         return
     role = _("admin") if result.role == roles.ROLE_ADMIN else _("coordinator")
     values = {"user": parts[0], "role": role, "programme": h(result.programme_code or "")}
+    if outcome != roles.GrantOutcome.UNCHANGED and message.bot is not None:
+        # Their private chat shows the admin commands while they organise anything.
+        person = int(parts[0])
+        organises = await roles.is_any_admin(session, person, settings)
+        await set_chat_menu(message.bot, person, settings, admin=organises)
     if outcome == roles.GrantOutcome.UNCHANGED:
         await message.answer(_("Nothing to change."))
     elif grant:
