@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, SettingsError, load_settings
@@ -42,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="chat with the bot in this terminal, fully offline")
     demo.add_argument("--database", default="data/demo.db", help="SQLite file (made afresh)")
+    demo.add_argument(
+        "--examples",
+        type=Path,
+        default=None,
+        help="folder with programme.yaml, roster.csv and timetable.csv to seed from "
+        "(default: the project's examples/)",
+    )
 
     sandbox = sub.add_parser("sandbox", help="run the local Telegram Bot API stand-in")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -85,7 +93,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return await run_demo(settings, database=args.database)
+        return await run_demo(settings, database=args.database, examples=args.examples)
     if args.command == "sandbox":
         from bot.sandbox import Limits, serve_forever
 

@@ -1,8 +1,22 @@
 """``trainee-bot demo``: the sandbox and the bot in one process, and a chat in this terminal.
 
-The person types as a trainee; the bot's answers are printed with their buttons numbered;
-typing a number presses that button. Lines starting with ``:`` are demo commands (``:help``).
-Ctrl-D ends the demo cleanly.
+At start the sample programme, roster and timetable (``examples/``) are imported through the
+same services as the command line (:mod:`bot.demo_seed`). The person types as a Telegram user;
+the bot's answers are printed with their buttons numbered; typing a number presses that
+button. Lines starting with ``:`` are demo commands (``:help``): register as one of the
+roster's trainees, let time pass, move a session as the organiser. Ctrl-D ends the demo.
+
+Time. The bot runs on a :class:`~bot.clock.ManualClock` that starts a little over a day
+before the first session and moves only on ``:wait``. The bot is the real one, started with
+``run_polling()``, so its own sender and scheduler run as in production. That is the simplest
+correct design: the sender delivers whatever is due by the bot's clock, at once when woken;
+the scheduler's jobs fire on wall-clock intervals but read the bot's clock, and planning is
+idempotent (one outbox row per reminder key), so a run between two ``:wait`` commands only
+plans, at the same demo instant, what the next ``:wait`` would plan at its first step.
+``:wait`` does not rely on those timers: it drives the planning jobs itself with
+:func:`bot.scheduling.jobs.fast_forward_to`, stopping at each due message and letting the
+running sender deliver it before time moves on, so reminders and notices arrive in order and
+at their own demo time.
 """
 
 from __future__ import annotations
@@ -11,27 +25,58 @@ import asyncio
 import contextlib
 import logging
 import sys
+import tempfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
 from pydantic import SecretStr
 
-from bot.app import SANDBOX_TOKEN, application
-from bot.clock import SystemClock
+from bot.app import SANDBOX_TOKEN, Application, application
+from bot.clock import ManualClock
 from bot.config import Settings
+from bot.demo_seed import (
+    DEFAULT_EXAMPLES,
+    MAX_WAIT,
+    DemoSetupError,
+    DemoWorld,
+    MoveError,
+    RosterPerson,
+    describe_duration,
+    describe_instant,
+    load_samples,
+    move_next_session,
+    next_session,
+    parse_duration,
+    roster,
+    seed,
+    start_time,
+)
 from bot.sandbox import Limits, Sandbox, SandboxUser, TranscriptEntry
+from bot.scheduling import jobs
+from bot.services import roster_import
 
 DEMO_TRAINEE = SandboxUser(id=424242, first_name="Amina", last_name="Nakato", language_code="en")
 DEMO_ADMIN = SandboxUser(id=434343, first_name="Li", last_name="Na", language_code="en")
+#: Roster trainee N registers from the Telegram account ``ROSTER_ACCOUNTS + N``.
+ROSTER_ACCOUNTS = 500_000
+DEFAULT_MOVE = timedelta(hours=1)
 
 HELP = """Demo commands:
-  <text>        send a message as the current person (e.g. /start, /help, Tashkent)
-  <number>      press that button under the bot's last message with buttons
-  :admin        speak as the organiser (an admin) — :trainee to switch back
-  :file PATH    send a file to the bot as the current person
-  :help         this list
-  Ctrl-D        end the demo"""
+  <text>           send a message as the current person (e.g. /start, /help, /next, Tashkent)
+  <number>         press that button under the bot's last message with buttons
+  :trainees        the demo cohort's roster, numbered
+  :register N      become roster trainee N: a new Telegram account opens their personal link
+  :wait DURATION   let time pass (30m, 2h, 1d, 1h30m); what falls due arrives in the chats
+  :time            the demo's date and time, and the next session
+  :move-next [DURATION]
+                   as the organiser, send the timetable with the next session moved
+                   (default 1h; -30m moves it earlier), then press Confirm
+  :admin           speak as the organiser (an admin) — :trainee to switch back
+  :file PATH       send a file to the bot as the current person
+  :help            this list
+  Ctrl-D           end the demo"""
 
 
 @dataclass
@@ -39,11 +84,11 @@ class _Screen:
     """What has been printed for one chat, so edits are shown once and buttons numbered."""
 
     out: TextIO
+    name: str
     printed: dict[int, tuple[str, str]] = field(default_factory=dict)
     buttons: list[tuple[int, str]] = field(default_factory=list)
-    answers_seen: set[str] = field(default_factory=set)
 
-    def show(self, entry: TranscriptEntry) -> None:
+    def show(self, entry: TranscriptEntry, *, current: bool) -> None:
         body = entry.text or entry.caption or ""
         if entry.document_name:
             body = f"[file: {entry.document_name}] {body}".rstrip()
@@ -53,7 +98,9 @@ class _Screen:
         if previous == signature:
             return
         self.printed[entry.message_id] = signature
-        label = "bot (edited)" if previous is not None else "bot"
+        label = "bot" if current else f"bot → {self.name}"
+        if previous is not None:
+            label += " (edited)"
         print(f"\n{label}> " + body.replace("\n", "\n     "), file=self.out)
         if flat:
             self.buttons = []
@@ -66,30 +113,16 @@ class _Screen:
         self.out.flush()
 
 
-async def _render(sb: Sandbox, chat_id: int, screen: _Screen) -> None:
-    for entry in sb.transcript(chat_id):
-        if entry.from_bot:
-            screen.show(entry)
-    for query_id, answer in list(sb.callback_answers.items()):
-        if query_id not in screen.answers_seen:
-            screen.answers_seen.add(query_id)
-            if answer.get("text"):
-                print(f"   ({answer['text']})", file=screen.out)
-
-
-async def _wait_for_answer(sb: Sandbox, mark: int) -> None:
-    """Wait until the bot reacted to what was just sent (any call but polling), then settles."""
-
-    def answered() -> bool:
-        return any(r.method != "getUpdates" for r in sb.requests[mark:])
-
-    with contextlib.suppress(TimeoutError):
-        await sb.wait_for(answered, timeout=15, what="the bot's answer")
-    await sb.settle(quiet=0.3, timeout=15)
-
-
 async def _read_line() -> str:
     return await asyncio.to_thread(sys.stdin.readline)
+
+
+def _typed_lines_are_echoed() -> bool:
+    """Whether the terminal shows what is typed (else the demo prints it, for a transcript)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _fresh_database(db_path: Path) -> None:
@@ -102,10 +135,24 @@ def _read_file(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def _full_name(user: SandboxUser) -> str:
+    return " ".join(p for p in (user.first_name, user.last_name) if p)
+
+
 async def run_demo(
-    settings: Settings, database: str = "data/demo.db", out: TextIO = sys.stdout
+    settings: Settings,
+    database: str = "data/demo.db",
+    out: TextIO = sys.stdout,
+    examples: Path | None = None,
 ) -> int:
     """Run the interactive demo until end of input."""
+    folder = examples or DEFAULT_EXAMPLES
+    try:
+        samples = await asyncio.to_thread(load_samples, folder)
+        clock = ManualClock(start_time(samples))
+    except DemoSetupError as exc:
+        print(f"Cannot start the demo: {exc}", file=sys.stderr)
+        return 1
     db_path = Path(database)
     await asyncio.to_thread(_fresh_database, db_path)
     sb = Sandbox(limits=Limits(enabled=False))
@@ -124,11 +171,19 @@ async def run_demo(
         logging.getLogger().setLevel(logging.WARNING)
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
-        async with application(demo_settings, clock=SystemClock()) as app:
+        async with application(demo_settings, clock=clock) as app:
             await app.prepare()
+            try:
+                world = await seed(app.session_factory, clock, samples)
+            except DemoSetupError as exc:
+                print(f"Cannot start the demo: {exc}", file=sys.stderr)
+                return 1
             polling = asyncio.create_task(app.run_polling())
             try:
-                await _chat(sb, out)
+                with tempfile.TemporaryDirectory(prefix="trainee-bot-demo-") as workdir:
+                    demo = _Demo(sb, app, clock, world, Path(workdir), out)
+                    await demo.introduce(folder)
+                    await demo.chat()
             finally:
                 await app.stop_polling()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -139,60 +194,286 @@ async def run_demo(
     return 0
 
 
-async def _chat(sb: Sandbox, out: TextIO) -> None:
-    person = DEMO_TRAINEE
-    screens = {DEMO_TRAINEE.id: _Screen(out), DEMO_ADMIN.id: _Screen(out)}
-    print(f"You are {person.first_name} {person.last_name}, a trainee. {HELP}", file=out)
-    print("Type /start to begin.", file=out)
-    out.flush()
-    while True:
-        print(f"\n{person.first_name}> ", end="", file=out)
-        out.flush()
-        line = await _read_line()
-        if line == "":
-            break
-        text = line.strip()
-        if not text:
-            continue
-        screen = screens[person.id]
-        mark = len(sb.requests)
-        if text.startswith(":"):
-            person = await _demo_command(sb, text, person, out)
-            screen = screens[person.id]
-        elif text.isdigit() and screen.buttons:
-            number = int(text)
-            if 1 <= number <= len(screen.buttons):
-                message_id, data = screen.buttons[number - 1]
-                if data:
-                    await sb.press_button(person, message_id, data)
-                else:
-                    print("   (that button opens a link)", file=out)
-            else:
-                print(f"   (there is no button {number})", file=out)
-        else:
-            await sb.send_text(person, text)
-        await _wait_for_answer(sb, mark)
-        await _render(sb, person.id, screen)
+class _Demo:
+    """The terminal side: who is speaking, what each chat has shown, the demo commands."""
 
+    def __init__(
+        self,
+        sb: Sandbox,
+        app: Application,
+        clock: ManualClock,
+        world: DemoWorld,
+        workdir: Path,
+        out: TextIO,
+    ) -> None:
+        self.sb = sb
+        self.app = app
+        self.clock = clock
+        self.world = world
+        self.workdir = workdir
+        self.out = out
+        self.trainee = DEMO_TRAINEE
+        self.person = DEMO_TRAINEE
+        self.screens = {
+            DEMO_TRAINEE.id: _Screen(out, DEMO_TRAINEE.first_name),
+            DEMO_ADMIN.id: _Screen(out, f"{DEMO_ADMIN.first_name} (organiser)"),
+        }
+        self.answers_seen: set[str] = set()
+        self.timetable = world.samples.timetable
+        self.echo = not _typed_lines_are_echoed()
 
-async def _demo_command(sb: Sandbox, text: str, person: SandboxUser, out: TextIO) -> SandboxUser:
-    command, _sep, argument = text.partition(" ")
-    if command == ":admin":
-        print(
-            f"Now speaking as {DEMO_ADMIN.first_name} {DEMO_ADMIN.last_name}, an organiser.",
-            file=out,
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+        self.out.flush()
+
+    # -- the story ----------------------------------------------------------------------------
+
+    async def introduce(self, folder: Path) -> None:
+        w = self.world
+        samples = w.samples
+        self.say(f"Seeded from {folder}:")
+        self.say(f"  programme {w.programme_code}: {w.programme_title} ({samples.programme_name})")
+        self.say(
+            f"  cohort {w.cohort_code}, {w.cohort_name}: {w.trainees} trainees "
+            f"({samples.roster_name}), {w.sessions} sessions ({samples.timetable_name})"
         )
-        return DEMO_ADMIN
-    if command == ":trainee":
-        print(f"Now speaking as {DEMO_TRAINEE.first_name}, a trainee.", file=out)
-        return DEMO_TRAINEE
-    if command == ":file":
-        path = Path(argument.strip())
-        content = await asyncio.to_thread(_read_file, path)
-        if content is None:
-            print(f"   (no such file: {path})", file=out)
-            return person
-        await sb.send_document(person, path.name, content)
-        return person
-    print(HELP, file=out)
-    return person
+        for code, mode in w.other_cohorts:
+            how = {
+                "open": "anyone may register",
+                "approval": "anyone may ask, an organiser approves",
+            }.get(mode, "personal links only")
+            self.say(f"  cohort {code} ({mode}: {how}): type /start {code} to try its link")
+        await self.show_time()
+        self.say("")
+        self.say(
+            f"You are {_full_name(DEMO_TRAINEE)}, a Telegram user who has not registered yet. "
+            "A walk through it:"
+        )
+        self.say("  1. :trainees lists the roster; :register 1 opens trainee 1's personal link")
+        self.say("     from a new Telegram account; type 1 to answer Yes to “Are you …?”.")
+        self.say("  2. :wait 2h lets two hours pass: the reminder a day before the first")
+        self.say("     session arrives; wait on (:wait 1d) for the one 15 minutes before.")
+        self.say("  3. :move-next 1h sends, as the organiser, the timetable with the next session")
+        self.say("     an hour later; type 1 to Confirm, and the trainee gets the change notice.")
+        self.say(HELP)
+
+    async def show_time(self) -> None:
+        now = self.clock.now()
+        self.say(f"Demo time: {describe_instant(now, self.world.home_zone)}.")
+        upcoming = await next_session(self.app.session_factory, self.world, now)
+        if upcoming is None:
+            self.say("No session of the cohort lies ahead.")
+            return
+        title, starts = upcoming
+        self.say(
+            f"Next session: {title}, {describe_instant(starts, self.world.home_zone)}, "
+            f"in {describe_duration(starts - now)}."
+        )
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    async def chat(self) -> None:
+        while True:
+            print(f"\n{self.person.first_name}> ", end="", file=self.out)
+            self.out.flush()
+            line = await _read_line()
+            if line == "":
+                break
+            text = line.strip()
+            if self.echo:
+                self.say(text)
+            if not text:
+                continue
+            mark = len(self.sb.requests)
+            if text.startswith(":"):
+                answer_expected = await self.command(text)
+            else:
+                answer_expected = await self.speak(text)
+            if answer_expected:
+                await self.wait_for_answer(mark)
+            await self.render()
+
+    async def speak(self, text: str) -> bool:
+        """Send the line, or press the numbered button; True when the bot will answer."""
+        screen = self.screens[self.person.id]
+        if not (text.isdigit() and screen.buttons):
+            await self.sb.send_text(self.person, text)
+            return True
+        number = int(text)
+        if not 1 <= number <= len(screen.buttons):
+            self.say(f"   (there is no button {number})")
+            return False
+        message_id, data = screen.buttons[number - 1]
+        if not data:
+            self.say("   (that button opens a link)")
+            return False
+        await self.sb.press_button(self.person, message_id, data)
+        return True
+
+    async def wait_for_answer(self, mark: int) -> None:
+        """Wait until the bot reacted to what was just sent, and what it queued went out."""
+
+        def answered() -> bool:
+            return any(r.method != "getUpdates" for r in self.sb.requests[mark:])
+
+        with contextlib.suppress(TimeoutError):
+            await self.sb.wait_for(answered, timeout=15, what="the bot's answer")
+        await self.settle()
+
+    async def settle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await self.sb.settle(quiet=0.3, timeout=15)
+        await jobs.wait_until_delivered(
+            self.app.session_factory, self.clock, self.app.sender, timeout=15
+        )
+        with contextlib.suppress(TimeoutError):
+            await self.sb.settle(quiet=0.2, timeout=15)
+
+    async def render(self) -> None:
+        """Print what is new in every chat: the current person's first, then the others'."""
+        self.render_chat(self.person.id)
+        for query_id, answer in list(self.sb.callback_answers.items()):
+            if query_id not in self.answers_seen:
+                self.answers_seen.add(query_id)
+                if answer.get("text"):
+                    self.say(f"   ({answer['text']})")
+        for chat_id in self.screens:
+            if chat_id != self.person.id:
+                self.render_chat(chat_id)
+
+    def render_chat(self, chat_id: int) -> None:
+        screen = self.screens[chat_id]
+        for entry in self.sb.transcript(chat_id):
+            if entry.from_bot:
+                screen.show(entry, current=chat_id == self.person.id)
+
+    # -- demo commands ------------------------------------------------------------------------
+
+    async def command(self, text: str) -> bool:
+        """Run a ``:`` command; True when it sent something the bot will answer."""
+        command, _sep, argument = text.partition(" ")
+        argument = argument.strip()
+        if command == ":admin":
+            self.become(DEMO_ADMIN, "an organiser")
+            return False
+        if command == ":trainee":
+            self.become(self.trainee, "a trainee")
+            return False
+        if command == ":trainees":
+            await self.list_trainees()
+            return False
+        if command == ":register":
+            return await self.register(argument)
+        if command == ":wait":
+            await self.wait(argument)
+            return False
+        if command == ":time":
+            await self.show_time()
+            return False
+        if command in (":move-next", ":move"):
+            return await self.move_next(argument)
+        if command == ":file":
+            path = Path(argument)
+            content = await asyncio.to_thread(_read_file, path)
+            if content is None:
+                self.say(f"   (no such file: {path})")
+                return False
+            await self.sb.send_document(self.person, path.name, content)
+            return True
+        self.say(HELP)
+        return False
+
+    def become(self, user: SandboxUser, role: str) -> None:
+        if user.id not in self.screens:
+            self.screens[user.id] = _Screen(self.out, user.first_name)
+        self.person = user
+        self.say(f"Now speaking as {_full_name(user)}, {role}.")
+
+    async def list_trainees(self) -> None:
+        people = await roster(self.app.session_factory, self.world)
+        self.say(f"The roster of {self.world.cohort_code} ({self.world.samples.roster_name}):")
+        for person in people:
+            done = "  [registered]" if person.registered else ""
+            self.say(f"  {person.number:>2}. {person.describe()}{done}")
+        self.say(":register N makes you trainee N; the bot then speaks the language they read.")
+
+    async def register(self, argument: str) -> bool:
+        people = await roster(self.app.session_factory, self.world)
+        if not argument.isdigit() or not 1 <= int(argument) <= len(people):
+            self.say(f"   (type :register N with N from 1 to {len(people)}; :trainees lists them)")
+            return False
+        chosen: RosterPerson = people[int(argument) - 1]
+        first, _space, last = chosen.full_name.partition(" ")
+        account = SandboxUser(
+            id=ROSTER_ACCOUNTS + chosen.number,
+            first_name=first,
+            last_name=last or None,
+            language_code="en",
+        )
+        self.trainee = account
+        self.become(account, f"trainee {chosen.number} of the roster")
+        async with self.app.session_factory() as session:
+            username = await roster_import.bot_username(session, self.app.settings)
+        link = roster_import.personal_link(username or "bot", chosen.personal_code)
+        self.say(f"(a Telegram account of their own, id {account.id}, opens their link {link})")
+        line = f"/start {chosen.personal_code}"
+        self.say(f"{account.first_name}> {line}")
+        await self.sb.send_text(account, line)
+        return True
+
+    async def wait(self, argument: str) -> None:
+        delta = parse_duration(argument)
+        if delta is None or delta <= timedelta(0):
+            self.say("   (type :wait DURATION, e.g. :wait 30m, :wait 2h, :wait 1d)")
+            return
+        if delta > MAX_WAIT:
+            self.say(f"   (at most {describe_duration(MAX_WAIT)} at a time)")
+            return
+        until = self.clock.now() + delta
+        self.say(f"⏩ Letting {describe_duration(delta)} pass…")
+        sent = await jobs.fast_forward_to(
+            self.app.session_factory,
+            self.clock,
+            self.app.sender,
+            until,
+            rate=self.app.settings.send_rate,
+        )
+        await self.settle()
+        self.say(f"Demo time: {describe_instant(self.clock.now(), self.world.home_zone)}.")
+        if sent == 0:
+            self.say("(no message was due in that time)")
+
+    async def move_next(self, argument: str) -> bool:
+        delta = parse_duration(argument, signed=True) if argument else DEFAULT_MOVE
+        if delta is None:
+            self.say("   (type :move-next DURATION, e.g. :move-next 1h or :move-next -30m)")
+            return False
+        name = self.world.samples.timetable_name
+        if not name.lower().endswith(".csv"):
+            self.say(f"   (the demo edits a .csv timetable; {name} is not one)")
+            return False
+        try:
+            moved = move_next_session(self.timetable, self.world.home_zone, self.clock.now(), delta)
+        except MoveError as exc:
+            self.say(f"   ({exc})")
+            return False
+        path = self.workdir / name
+        await asyncio.to_thread(path.write_bytes, moved.content)
+        self.timetable = moved.content
+        zone = self.world.home_zone
+        self.say(
+            f"The organiser edits their copy of {name} ({path}): “{moved.title}” moves from "
+            f"{describe_instant(moved.old_start, zone)} to "
+            f"{describe_instant(moved.new_start, zone)}, and sends it to the bot."
+        )
+        if moved.new_start.date() != moved.old_start.date():
+            self.say(
+                "(The date changes: a spreadsheet without an ID column names its sessions by "
+                "date and title, so the bot will read this as a cancelled session and a new one.)"
+            )
+        self.become(DEMO_ADMIN, "an organiser")
+        self.say(f"{DEMO_ADMIN.first_name}> [file: {name}] {self.world.cohort_code}")
+        await self.sb.send_document(
+            DEMO_ADMIN, name, moved.content, mime_type="text/csv", caption=self.world.cohort_code
+        )
+        return True
