@@ -26,6 +26,7 @@ from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.services import roles, timetable
 from bot.services.timetable_file import MAX_FILE_BYTES
 from handlers.filters import IsAnyAdmin
@@ -264,7 +265,9 @@ async def on_confirm_import(
     await query.answer(_("Applied."))
     if isinstance(query.message, Message):
         await query.message.edit_text(
-            _(
-                "✅ The timetable is updated. Change notices are on their way to {count} people."
+            ngettext(
+                "✅ The timetable is updated. A change notice is on its way to {count} person.",
+                "✅ The timetable is updated. Change notices are on their way to {count} people.",
+                result.notices,
             ).format(count=result.notices)
         )
