@@ -387,6 +387,11 @@ async def apply_import(
         parsed.cancelled_keys,
     )
     incoming = {item.key: item for item in parsed.sessions}
+    # Sessions matched by day and title (or time) take the file's key, so that the next
+    # import of the same file matches them directly.
+    stored_key = {new: old for old, new in diff.rekeyed.items()}
+    for old_key, new_key in diff.rekeyed.items():
+        by_key[old_key].key = new_key[:255]
     changes: list[reminders.SessionChange] = []
     cancelled_reminders = 0
 
@@ -416,7 +421,7 @@ async def apply_import(
     restored = {s.key for s in diff.restored}
     for key in sorted(set(moved) | links | set(renamed) | restored):
         row = by_key[key]
-        item = incoming[key]
+        item = incoming[diff.rekeyed.get(key, key)]
         kinds: list[str] = []
         previous_start = row.starts_at
         previous_title = old_title(row)
@@ -448,6 +453,7 @@ async def apply_import(
             )
     # Fields that the diff does not report (speaker, description, place) follow the file too.
     for key, item in incoming.items():
+        key = stored_key.get(key, key)
         row = by_key[key]
         if key not in moved and key not in links and key not in renamed and key not in restored:
             _fill(row, item)

@@ -1,6 +1,10 @@
 """Compare a re-imported timetable with the stored one, so the organiser sees what changes.
 
 Sessions are matched by key (the calendar UID, or the date and title of a spreadsheet row).
+A stored session whose key the file does not have is then matched, if it can be, with a new
+one of the same title on the same day, or failing that with the same start and end: so a
+calendar exported afresh (new UIDs), or a spreadsheet replaced by the calendar, is seen as the
+same sessions, and a spreadsheet row renamed in place as a rename.
 Nothing here touches the database: the caller builds :class:`SessionSnapshot` objects from
 stored sessions, shows :func:`render_diff` to the organiser, and applies the diff on consent.
 """
@@ -88,6 +92,8 @@ class TimetableDiff:
     renamed: list[RenamedSession] = field(default_factory=list)
     restored: list[ParsedSession] = field(default_factory=list)
     unchanged_count: int = 0
+    #: Stored key -> the file's key, for sessions matched by day and title or by time.
+    rekeyed: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -117,6 +123,10 @@ def diff_timetable(
     incoming_by_key = {session.key: session for session in incoming}
     existing_keys = {snapshot.key for snapshot in existing}
     marked_cancelled = set(cancelled_keys)
+    rekeyed = _match_rekeyed(
+        [s for s in existing if s.key not in incoming_by_key and s.key not in marked_cancelled],
+        [s for s in incoming if s.key not in existing_keys],
+    )
 
     moved: list[MovedSession] = []
     cancelled: list[CancelledSession] = []
@@ -126,7 +136,7 @@ def diff_timetable(
     unchanged = 0
 
     for old in existing:
-        new = incoming_by_key.get(old.key)
+        new = incoming_by_key.get(rekeyed.get(old.key, old.key))
         if new is None:
             if old.status == "scheduled":
                 cancelled.append(CancelledSession(old.key, old.title, old.starts_at))
@@ -158,7 +168,12 @@ def diff_timetable(
         if not changed:
             unchanged += 1
 
-    new_sessions = [session for session in incoming if session.key not in existing_keys]
+    matched = set(rekeyed.values())
+    new_sessions = [
+        session
+        for session in incoming
+        if session.key not in existing_keys and session.key not in matched
+    ]
     start_of = {snapshot.key: snapshot.starts_at for snapshot in existing}
     start_of.update({session.key: session.starts_at for session in incoming})
     return TimetableDiff(
@@ -169,7 +184,45 @@ def diff_timetable(
         renamed=sorted(renamed, key=lambda r: (start_of[r.key], r.key)),
         restored=sorted(restored, key=lambda s: (s.starts_at, s.key)),
         unchanged_count=unchanged,
+        rekeyed=rekeyed,
     )
+
+
+def _same_title(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def _match_rekeyed(
+    stored: Sequence[SessionSnapshot], incoming: Sequence[ParsedSession]
+) -> dict[str, str]:
+    """Pair stored sessions the file's keys missed with the file's unknown sessions.
+
+    First the same title on the same (UTC) day, the nearest start winning; then, among what
+    is left, the same start and end (a renamed spreadsheet row). Each session pairs once.
+    """
+    pairs: dict[str, str] = {}
+    free = list(incoming)
+    for old in sorted(stored, key=lambda s: (s.starts_at, s.key)):
+        candidates = [
+            new
+            for new in free
+            if _same_title(new.title) == _same_title(old.title)
+            and new.starts_at.date() == old.starts_at.date()
+        ]
+        if candidates:
+            best = min(candidates, key=lambda new: abs(new.starts_at - old.starts_at))
+            pairs[old.key] = best.key
+            free.remove(best)
+    for old in sorted(stored, key=lambda s: (s.starts_at, s.key)):
+        if old.key in pairs:
+            continue
+        same_time = [
+            new for new in free if new.starts_at == old.starts_at and new.ends_at == old.ends_at
+        ]
+        if len(same_time) == 1:
+            pairs[old.key] = same_time[0].key
+            free.remove(same_time[0])
+    return pairs
 
 
 def render_diff(diff: TimetableDiff, tz: tzinfo, locale: str, limit: int = 30) -> str:

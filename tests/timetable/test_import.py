@@ -229,3 +229,65 @@ async def test_a_renamed_session_is_reminded_under_its_new_name(
     assert fresh
     assert all(r.dedupe_key.endswith(":2") for r in fresh)
     assert all("Pilot Zones in Practice" in r.payload["text"] for r in fresh)
+
+
+async def test_the_calendar_after_the_spreadsheet_is_the_same_sessions(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    cohort = await make_cohort(session, "DT27A")
+    await add_trainee(session, 1, cohort, zone="Asia/Tashkent")
+    await timetable.apply_import(
+        session, data=TIMETABLE_CSV, filename="t.csv", clock=clock, cohort_code="DT27A"
+    )
+    ids_before = {row.starts_at: row.id for row in await sessions_of(session, cohort)}
+    notices_before = len(await outbox(session, reminders.NOTICE_KIND))
+
+    # The organiser switches to the calendar export: other keys (UIDs), the same sessions.
+    preview = await timetable.preview_import(
+        session, data=TIMETABLE_ICS, filename="t.ics", locale="en", cohort_code="DT27A"
+    )
+    assert preview.diff is not None
+    assert preview.diff.cancelled == []
+    assert len(preview.diff.new) == 5  # office hours and the all-day visit, not in the CSV
+    assert len(preview.diff.rekeyed) == 20
+    result = await timetable.apply_import(
+        session, data=TIMETABLE_ICS, filename="t.ics", clock=clock, cohort_code="DT27A"
+    )
+    stored = await sessions_of(session, cohort)
+    assert len(stored) == 25
+    kept = [row for row in stored if row.starts_at in ids_before]
+    assert all(row.id == ids_before[row.starts_at] for row in kept)
+    assert all(row.key.endswith("@training-base.example.org") for row in kept)
+    notice = (await outbox(session, reminders.NOTICE_KIND))[notices_before:]
+    assert result.notices == 1
+    assert "Cancelled" not in notice[0].payload["text"]
+
+    # From now on the calendar's own keys match: importing it again changes nothing.
+    again = await timetable.preview_import(
+        session, data=TIMETABLE_ICS, filename="t.ics", locale="en", cohort_code="DT27A"
+    )
+    assert again.diff is not None and again.diff.is_empty
+
+
+async def test_a_spreadsheet_row_renamed_in_place_is_a_rename(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    cohort = await make_cohort(session, "DT27A")
+    await timetable.apply_import(
+        session, data=TIMETABLE_CSV, filename="t.csv", clock=clock, cohort_code="DT27A"
+    )
+    changed = TIMETABLE_CSV.replace(
+        b"Trade Facilitation and Single Window Systems", b"Trade Facilitation in Practice"
+    )
+    preview = await timetable.preview_import(
+        session, data=changed, filename="t.csv", locale="en", cohort_code="DT27A"
+    )
+    assert preview.diff is not None
+    assert [(r.old_title, r.new_title) for r in preview.diff.renamed] == [
+        ("Trade Facilitation and Single Window Systems", "Trade Facilitation in Practice")
+    ]
+    assert preview.diff.new == [] and preview.diff.cancelled == []
+    await timetable.apply_import(
+        session, data=changed, filename="t.csv", clock=clock, cohort_code="DT27A"
+    )
+    assert len(await sessions_of(session, cohort)) == 20
