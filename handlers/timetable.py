@@ -23,7 +23,7 @@ from bot.i18n import format_timedelta
 from bot.i18n import gettext as _
 from bot.services import reminders, timetable
 from bot.services.timetable import SessionView, TraineeTimetable, Viewer
-from handlers.text import h
+from handlers.text import fit_lines, h
 
 router = Router(name="timetable")
 
@@ -127,7 +127,7 @@ def render_today(view: TraineeTimetable, now: datetime) -> str:
         return "\n".join(lines)
     lines.append("")
     lines += [session_line(item, view.viewer) for item in view.sessions]
-    return "\n".join(lines)[: MAX_TEXT + 200]
+    return fit_lines(lines)
 
 
 def render_next(view: TraineeTimetable, now: datetime) -> str:

@@ -30,7 +30,7 @@ from bot.i18n import ngettext
 from bot.services import roles, timetable
 from bot.services.timetable_file import MAX_FILE_BYTES
 from handlers.filters import IsAnyAdmin
-from handlers.text import h
+from handlers.text import fit_lines, h
 
 router = Router(name="timetable_admin")
 router.message.filter(IsAnyAdmin())
@@ -72,7 +72,7 @@ class TimetableDocument(Filter):
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    return fit_lines(text.split("\n"), MAX_TEXT)
 
 
 async def _remember(state: FSMContext, data: bytes, name: str) -> str:
