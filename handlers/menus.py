@@ -46,9 +46,17 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-def commands_for(locale: str, *, admin: bool) -> list[tuple[str, str]]:
-    """The commands a person may use, with descriptions in ``locale``."""
-    entries = TRAINEE_COMMANDS + (ADMIN_COMMANDS if admin else [])
+#: Admin commands only the super-admins (``ADMIN_IDS``) may use, not programme staff.
+SUPER_ADMIN_ONLY = frozenset({"status"})
+
+
+def commands_for(locale: str, *, admin: bool, staff_only: bool = False) -> list[tuple[str, str]]:
+    """The commands a person may use, with descriptions in ``locale``.
+
+    ``staff_only`` leaves out what only super-admins may use (for programme staff).
+    """
+    extra = [c for c in ADMIN_COMMANDS if not (staff_only and c[0] in SUPER_ADMIN_ONLY)]
+    entries = TRAINEE_COMMANDS + (extra if admin else [])
     with use_locale(locale):
         return [(name, gettext(description)) for name, description in entries]
 
@@ -79,6 +87,7 @@ async def set_chat_menu(bot: Bot, chat_id: int, settings: Settings, *, admin: bo
     logged and skipped (they get the menu at the next grant or restart).
     """
     scope = BotCommandScopeChat(chat_id=chat_id)
+    staff_only = chat_id not in settings.admin_ids
     try:
         if not admin:
             await bot.delete_my_commands(scope=scope)
@@ -88,13 +97,16 @@ async def set_chat_menu(bot: Bot, chat_id: int, settings: Settings, *, admin: bo
         await bot.set_my_commands(
             [
                 BotCommand(command=c, description=d)
-                for c, d in commands_for(settings.default_locale, admin=True)
+                for c, d in commands_for(settings.default_locale, admin=True, staff_only=staff_only)
             ],
             scope=scope,
         )
         for locale in SUPPORTED_LOCALES:
             await bot.set_my_commands(
-                [BotCommand(command=c, description=d) for c, d in commands_for(locale, admin=True)],
+                [
+                    BotCommand(command=c, description=d)
+                    for c, d in commands_for(locale, admin=True, staff_only=staff_only)
+                ],
                 scope=scope,
                 language_code=locale,
             )

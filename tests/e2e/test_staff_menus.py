@@ -29,6 +29,7 @@ async def test_granted_staff_see_the_admin_menu_until_revoked(
     assert "is now coordinator of DT27A" in done.content
     menu = _menu(sandbox, coordinator.id, "ru")
     assert {"cohorts", "roster", "announce", "schedule"} <= set(menu)
+    assert "status" not in menu  # for the super-admins only
 
     await sandbox.send_text(admin, f"/revoke {coordinator.id} DT27A coordinator")
     await sandbox.next_bot_message(admin.id)
