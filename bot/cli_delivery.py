@@ -120,8 +120,8 @@ async def _announce(args: argparse.Namespace, settings: Settings) -> int:
     print(_("Campaign {id} queued.").format(id=report.campaign_id))
     print(
         _(
-            "Recipients: {people} trainees, {groups} group chats; "
-            "{unreachable} unreachable skipped."
+            "Recipients: trainees {people}, group chats {groups}; "
+            "skipped as unreachable: {unreachable}."
         ).format(people=report.people, groups=report.groups, unreachable=report.unreachable)
     )
     if report.status == "scheduled":

@@ -201,7 +201,7 @@ async def _roster_import(
             if where and reason.lower().startswith("line "):
                 where = ""
             _err(f"{path}: {where}{reason}")
-        _err(f"{path}: not imported ({len(outcome.errors)} problems); nothing was changed")
+        _err(f"{path}: not imported, nothing was changed; problems found: {len(outcome.errors)}")
         return EXIT_FAILED
     result = outcome.result
     print(

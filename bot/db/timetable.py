@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -264,6 +264,33 @@ async def drop_pending_reminders(session: AsyncSession, user_id: int) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def drop_cohort_pending_reminders(session: AsyncSession, cohort_id: int) -> int:
+    """Delete the waiting reminders of a cohort's sessions (its offsets changed), so the
+    planner queues them afresh; nothing was sent, so nothing is lost."""
+    ids = list(
+        (
+            await session.exec(
+                select(TrainingSession.id).where(col(TrainingSession.cohort_id) == cohort_id)
+            )
+        ).all()
+    )
+    dropped = 0
+    for start in range(0, len(ids), 100):
+        prefixes = [
+            col(OutboxMessage.dedupe_key).startswith(f"reminder:{sid}:")
+            for sid in ids[start : start + 100]
+        ]
+        result = await session.execute(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.kind) == REMINDER_KIND,
+                col(OutboxMessage.status) == outbox_db.PENDING,
+                or_(*prefixes),
+            )
+        )
+        dropped += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return dropped
 
 
 async def get_session(session: AsyncSession, session_id: int) -> TrainingSession | None:

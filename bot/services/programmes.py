@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import registration as reg_db
+from bot.db import timetable as timetable_db
 from bot.db.models import Cohort, Programme
 from bot.i18n import SUPPORTED_LOCALES
 
@@ -258,11 +259,17 @@ async def import_programme(
                 )
             )
             outcome.cohorts.append((cohort_spec.code, Change.CREATED))
-        elif _apply(cohort, cohort_values):
+        else:
+            offsets_before = list(cohort.reminder_offsets or [])
+            if not _apply(cohort, cohort_values):
+                outcome.cohorts.append((cohort_spec.code, Change.UNCHANGED))
+                continue
             cohort.updated_at = now
             outcome.cohorts.append((cohort_spec.code, Change.UPDATED))
-        else:
-            outcome.cohorts.append((cohort_spec.code, Change.UNCHANGED))
+            if offsets_before != cohort_values["reminder_offsets"] and cohort.id is not None:
+                # Reminders already queued under the old offsets go; the planner's next run
+                # queues the new ones.
+                await timetable_db.drop_cohort_pending_reminders(session, cohort.id)
     await session.commit()
     return outcome
 

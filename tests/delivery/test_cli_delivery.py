@@ -47,7 +47,7 @@ async def test_announce_queues_and_reports(
     assert await cli_delivery.run_command(args, settings) == 0
     out = capsys.readouterr().out
     assert "Campaign 1 queued." in out
-    assert "2 trainees, 1 group chats; 1 unreachable skipped" in out
+    assert "trainees 2, group chats 1; skipped as unreachable: 1" in out
     assert "Français" in out
     async with session_factory() as session:
         rows = {r.chat_id: r for r in (await session.exec(select(OutboxMessage))).all()}

@@ -10,10 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
 from bot.db.models import Enrolment, User
+from bot.db.registration import get_cohort_by_code
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import Outcome, SendResult
 from bot.scheduling import jobs
 from bot.services import reminders, timetable
+from bot.services.programmes import import_programme, parse_programme
 from tests.timetable.support import TIMETABLE_CSV, add_trainee, at, make_cohort, outbox
 
 FIRST = at("2027-03-08 11:00")  # the opening ceremony, 19:00 in Beijing
@@ -191,3 +193,40 @@ async def test_daily_digest_at_eight_local(session: AsyncSession, clock: ManualC
     assert await reminders.plan_digests(session, clock.now()) == 0
     clock.set(at("2027-03-13 02:30"))  # a Saturday: no sessions, no digest
     assert await reminders.plan_digests(session, clock.now()) == 0
+
+
+_PROGRAMME_YAML = """
+code: DT27A
+titles: {{en: Seminar on Digital Trade}}
+home_timezone: Asia/Shanghai
+default_language: en
+cohorts:
+  - code: DT27A
+    name: Cohort A
+    registration: roster
+    reminders: [{offsets}]
+"""
+
+
+async def test_new_cohort_offsets_replace_the_queued_reminders(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    await import_programme(
+        session, parse_programme(_PROGRAMME_YAML.format(offsets="1d, 15m")), clock.now()
+    )
+    cohort = await get_cohort_by_code(session, "DT27A")
+    assert cohort is not None
+    await add_trainee(session, 1, cohort, zone="Asia/Tashkent")
+    await _import(session, clock)
+    clock.set(FIRST - timedelta(hours=30))
+    await reminders.plan_reminders(session, clock.now())
+    before = {r.dedupe_key.split(":")[3] for r in await outbox(session, "reminder")}
+    assert before == {"1440", "15"}
+
+    await import_programme(
+        session, parse_programme(_PROGRAMME_YAML.format(offsets="1h")), clock.now()
+    )
+    assert [r for r in await outbox(session, "reminder") if r.status == "pending"] == []
+    await reminders.plan_reminders(session, clock.now())
+    after = {r.dedupe_key.split(":")[3] for r in await outbox(session, "reminder")}
+    assert after == {"60"}
