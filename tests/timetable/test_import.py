@@ -266,7 +266,8 @@ async def test_the_calendar_after_the_spreadsheet_is_the_same_sessions(
     again = await timetable.preview_import(
         session, data=TIMETABLE_ICS, filename="t.ics", locale="en", cohort_code="DT27A"
     )
-    assert again.diff is not None and again.diff.is_empty
+    assert again.diff is not None
+    assert again.diff.is_empty
 
 
 async def test_a_spreadsheet_row_renamed_in_place_is_a_rename(
@@ -286,7 +287,8 @@ async def test_a_spreadsheet_row_renamed_in_place_is_a_rename(
     assert [(r.old_title, r.new_title) for r in preview.diff.renamed] == [
         ("Trade Facilitation and Single Window Systems", "Trade Facilitation in Practice")
     ]
-    assert preview.diff.new == [] and preview.diff.cancelled == []
+    assert preview.diff.new == []
+    assert preview.diff.cancelled == []
     await timetable.apply_import(
         session, data=changed, filename="t.csv", clock=clock, cohort_code="DT27A"
     )
