@@ -30,15 +30,17 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import User
 from bot.delivery.sender import Sender
-from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, format_datetime
+from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, current_locale, format_datetime
 from bot.i18n import gettext as _
 from bot.services import announcements as ann
+from bot.services.countries import country_name
 from handlers.text import h
 
 router = Router(name="announce")
 
 MAX_COHORT_BUTTONS = 30
-MAX_COUNTRY_BUTTONS = 24
+#: Telegram allows 100 buttons under a message; the most common countries get one each.
+MAX_COUNTRY_BUTTONS = 60
 LABEL_CHARS = 40
 
 
@@ -322,12 +324,20 @@ def _filters_view(data: dict[str, Any], resolved: ann.Resolved) -> tuple[str, In
         if resolved.all_languages.get(code)
     ]
     rows += [language_buttons[i : i + 2] for i in range(0, len(language_buttons), 2)]
-    countries = [c for c, _n in resolved.all_countries.most_common(MAX_COUNTRY_BUTTONS)]
+    locale = current_locale()
+    names = {
+        c: country_name(c, locale)
+        for c, _n in resolved.all_countries.most_common(MAX_COUNTRY_BUTTONS)
+    }
     country_buttons = [
-        _button(_tick(c in chosen_countries) + f"{c} {resolved.all_countries[c]}", "ctry", c)
-        for c in sorted(countries)
+        _button(
+            _tick(c in chosen_countries) + f"{names[c][:24]} {resolved.all_countries[c]}",
+            "ctry",
+            c,
+        )
+        for c in sorted(names, key=lambda c: names[c].casefold())
     ]
-    rows += [country_buttons[i : i + 4] for i in range(0, len(country_buttons), 4)]
+    rows += [country_buttons[i : i + 3] for i in range(0, len(country_buttons), 3)]
     rows.append([_button(_("Next") + " ➡", "next")])
     rows.append(_cancel_row())
     text = "\n".join(

@@ -187,6 +187,13 @@ async def test_announce_wizard_delivers_in_two_languages_with_a_final_report(
     await press(sandbox, organiser, "an:done")
     filters = sandbox.bot_messages(organiser.id)[-1]
     assert "Optional" in (filters.text or "")
+    countries = [
+        b.text
+        for row in filters.buttons
+        for b in row
+        if (b.callback_data or "").startswith("an:ctry")
+    ]
+    assert countries == ["☐ China 1", "☐ Uganda 1", "☐ Uzbekistan 1"]  # names, in order
     await press(sandbox, organiser, "an:next")
     prompt = sandbox.bot_messages(organiser.id)[-1]
     assert "English version" in (prompt.text or "")
