@@ -604,7 +604,7 @@ async def on_preview(
     await query.message.answer(
         _(
             "When should it go out? Press Now, or type a date and time such as "
-            "2027-03-08 18:00 (in your time zone, {zone})."
+            "2027-03-08 18:00 (read as {zone} time)."
         ).format(zone=h(zone)),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[_button("🚀 " + _("Now"), "now")], _cancel_row()]
