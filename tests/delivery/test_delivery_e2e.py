@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
-from bot.db.models import Campaign, Cohort, OutboxMessage, User
+from bot.db.models import Campaign, Cohort, OutboxMessage, RoleGrant, User
 from bot.delivery.outbox import Envelope, enqueue
 from bot.sandbox import Limits, Sandbox, SandboxChat, SandboxUser
 from bot.services import announcements as ann
@@ -305,3 +305,36 @@ async def test_non_organiser_refused(
     assert sandbox.callback_answers[query_id]["text"] == "This button is no longer active."
     async with running_bot.session_factory() as session:
         assert (await session.exec(select(Campaign))).all() == []
+
+
+async def test_an_organiser_of_another_programme_reaches_only_their_own(
+    running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    async with running_bot.session_factory() as session:
+        ours = await add_programme(session, "AGRI")
+        theirs = await add_programme(session, "DIGI")
+        our_cohort = await add_cohort(session, ours, "AGRI-1")
+        their_cohort = await add_cohort(session, theirs, "DIGI-1")
+        await add_trainee(session, our_cohort, 9301, locale="en")
+        await add_trainee(session, their_cohort, 9302, locale="en")
+        assert ours.id is not None
+        session.add(RoleGrant(user_id=8501, programme_id=ours.id, role="programme_admin"))
+        await session.commit()
+        their_id = their_cohort.id
+    organiser = SandboxUser(id=8501, first_name="Aziz", language_code="en")
+
+    await sandbox.send_text(organiser, "/announce")
+    first = await sandbox.next_bot_message(organiser.id)
+    labels = [b.text for row in first.buttons for b in row]
+    assert any("AGRI-1" in label for label in labels)
+    assert not any("DIGI-1" in label for label in labels)
+    # A forged button for the other programme's cohort selects nobody.
+    query_id = await sandbox.press_button(organiser, first.message_id, f"an:c:{their_id}")
+    await sandbox.settle()
+    assert sandbox.callback_answers[query_id]["text"] == "This button is no longer active."
+    await sandbox.send_text(organiser, "/status")
+    refused = await sandbox.next_bot_message(organiser.id)
+    assert "only for" in (refused.text or "")
+    async with running_bot.session_factory() as session:
+        assert (await session.exec(select(Campaign))).all() == []
+    assert 9302 not in sandbox.delivered
