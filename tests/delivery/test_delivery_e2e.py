@@ -3,14 +3,16 @@ and faults injected: nothing lost, nothing sent twice."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import cli_delivery
 from bot.clock import ManualClock
 from bot.db.models import Campaign, Cohort, OutboxMessage, RoleGrant, User
 from bot.delivery.outbox import Envelope, enqueue
@@ -338,3 +340,27 @@ async def test_an_organiser_of_another_programme_reaches_only_their_own(
     async with running_bot.session_factory() as session:
         assert (await session.exec(select(Campaign))).all() == []
     assert 9302 not in sandbox.delivered
+
+
+async def test_the_running_bot_delivers_what_the_cli_queued(
+    running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    async with running_bot.session_factory() as session:
+        programme = await add_programme(session, "CLI")
+        cohort = await add_cohort(session, programme, "CLI-1")
+        await add_trainee(session, cohort, 9401, locale="ru")
+        await add_trainee(session, cohort, 9402, locale="en")
+        await session.commit()
+    # The CLI stamps rows with the wall clock; the bot's clock is moved past it.
+    clock.set(datetime.now(UTC) + timedelta(seconds=5))
+    parser = argparse.ArgumentParser()
+    cli_delivery.add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["announce", "--cohort", "CLI-1", "--text", "Room change", "--text-ru", "Смена зала"]
+    )
+    assert await cli_delivery.run_command(args, running_bot.app.settings) == 0
+
+    russian = await sandbox.next_bot_message(9401, timeout=15)
+    english = await sandbox.next_bot_message(9402, timeout=15)
+    assert russian.text == "Смена зала"
+    assert english.text == "Room change"
