@@ -281,21 +281,34 @@ async def on_audience_toggle(
         await query.message.edit_text(text, reply_markup=markup)
 
 
+async def _audience_or_alert(
+    query: CallbackQuery, session: AsyncSession, data: dict[str, Any], scope: ann.Scope
+) -> ann.Resolved | None:
+    """Who the choices so far reach; ``None`` (and an alert) when nobody reachable is chosen.
+
+    On success the step's buttons are taken away, so the step cannot be answered twice.
+    """
+    resolved = await _resolve(session, data, scope)
+    if resolved.total == 0:
+        await query.answer(_("Nobody reachable is selected yet."), show_alert=True)
+        return None
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    return resolved
+
+
 @router.callback_query(StateFilter(AnnounceForm.audience), Ann.filter(F.a == "done"))
 async def on_audience_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, scope: ann.Scope
 ) -> None:
     data = await state.get_data()
-    resolved = await _resolve(session, data, scope)
-    if resolved.total == 0:
-        await query.answer(_("Nobody reachable is selected yet."), show_alert=True)
+    resolved = await _audience_or_alert(query, session, data, scope)
+    if resolved is None:
         return
-    await query.answer()
     await state.update_data(
         languages=[], countries=[], default_locale=resolved.default_locale, main=None
     )
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
     data = await state.get_data()
     if resolved.people and (len(resolved.all_languages) > 1 or len(resolved.all_countries) > 1):
         await state.set_state(AnnounceForm.filters)
@@ -386,13 +399,8 @@ async def on_filters_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, scope: ann.Scope
 ) -> None:
     data = await state.get_data()
-    resolved = await _resolve(session, data, scope)
-    if resolved.total == 0:
-        await query.answer(_("Nobody reachable is selected yet."), show_alert=True)
+    if await _audience_or_alert(query, session, data, scope) is None:
         return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
     await _ask_content(query, state, data)
 
 
