@@ -160,8 +160,14 @@ async def press(sandbox: Sandbox, user: SandboxUser, data: str) -> None:
     for entry in reversed(sandbox.bot_messages(user.id)):
         found = [b.callback_data for row in entry.buttons for b in row if b.callback_data in wanted]
         if found:
-            await sandbox.press_button(user, entry.message_id, found[0] or data)
-            await sandbox.settle(quiet=0.15)
+            query_id = await sandbox.press_button(user, entry.message_id, found[0] or data)
+            # Every step answers its button; then whatever it sends follows at once.
+            await sandbox.wait_for(
+                lambda query_id=query_id: query_id in sandbox.callback_answers,
+                timeout=10,
+                what=f"answer to {data}",
+            )
+            await sandbox.settle(quiet=0.3)
             return
     raise AssertionError(f"no button {data!r}; chat:\n{sandbox.describe_chat(user.id)}")
 
