@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import operator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -163,7 +165,7 @@ async def press(sandbox: Sandbox, user: SandboxUser, data: str) -> None:
             query_id = await sandbox.press_button(user, entry.message_id, found[0] or data)
             # Every step answers its button; then whatever it sends follows at once.
             await sandbox.wait_for(
-                lambda query_id=query_id: query_id in sandbox.callback_answers,
+                partial(operator.contains, sandbox.callback_answers, query_id),
                 timeout=10,
                 what=f"answer to {data}",
             )
