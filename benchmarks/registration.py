@@ -5,19 +5,25 @@
 2. The 10,000 trainees open their personal links at once through the sandbox (rate limits
    off, at most ``CONCURRENCY`` in flight): ``/start <code>`` until the question arrives, then
    Yes until the welcome arrives. Prints registrations per second and p50/p99 of each step.
+
+As in the updates benchmark, the sandbox and the simulated trainees run in a process of their
+own (``BENCH_SANDBOX=inline`` keeps them in the bot's process); the roster import runs in the
+bot's process. ``python -m benchmarks.registration 1000`` runs a smaller cohort.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import tracemalloc
 
 from sqlmodel import select
 
-from benchmarks.common import peak_rss_mb, percentile, running_bot
+from benchmarks.common import peak_rss_mb, percentile
+from benchmarks.updates import inline_sandbox, our_bot, sandbox_host
 from bot.db.models import Cohort, RosterEntry
-from bot.sandbox import Limits, Sandbox, SandboxUser
+from bot.sandbox import Sandbox, SandboxUser
 from bot.services import programmes, roster_import
 
 TRAINEES = 10_000
@@ -61,8 +67,21 @@ async def _register(
         return asked - started, done - asked
 
 
+async def register_all(
+    sandbox: Sandbox, codes: list[str], concurrency: int
+) -> tuple[float, list[tuple[float, float]]]:
+    """Everyone opens their personal link, ``concurrency`` at a time: seconds and each step."""
+    limit = asyncio.Semaphore(concurrency)
+    users = [SandboxUser(id=100_000 + n, first_name=f"T{n}") for n in range(len(codes))]
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(_register(sandbox, user, code, limit) for user, code in zip(users, codes, strict=True))
+    )
+    return time.perf_counter() - started, list(results)
+
+
 async def main(trainees: int = TRAINEES) -> None:
-    async with Sandbox(limits=Limits(enabled=False)) as sandbox, running_bot(sandbox) as app:
+    async with sandbox_host() as host, our_bot(host) as app:
         async with app.session_factory() as session:
             spec = programmes.parse_programme(PROGRAMME)
             await programmes.import_programme(session, spec, app.clock.now())
@@ -89,16 +108,7 @@ async def main(trainees: int = TRAINEES) -> None:
         async with app.session_factory() as session:
             codes = list((await session.exec(select(RosterEntry.personal_code))).all())
 
-        limit = asyncio.Semaphore(CONCURRENCY)
-        users = [SandboxUser(id=100_000 + n, first_name=f"T{n}") for n in range(len(codes))]
-        started = time.perf_counter()
-        results = await asyncio.gather(
-            *(
-                _register(sandbox, user, code, limit)
-                for user, code in zip(users, codes, strict=True)
-            )
-        )
-        elapsed = time.perf_counter() - started
+        elapsed, results = await host.run(register_all, codes, CONCURRENCY)
     starts = [r[0] * 1000 for r in results]
     confirms = [r[1] * 1000 for r in results]
     print(
@@ -113,8 +123,9 @@ async def main(trainees: int = TRAINEES) -> None:
         f"  Yes -> welcome:            p50 {percentile(confirms, 50):.0f} ms, "
         f"p99 {percentile(confirms, 99):.0f} ms"
     )
-    print(f"peak RSS of the process: {peak_rss_mb():.0f} MB")
+    where = "sandbox in the same process" if inline_sandbox() else "sandbox in a process of its own"
+    print(f"peak RSS of the bot's process: {peak_rss_mb():.0f} MB ({where})")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else TRAINEES))

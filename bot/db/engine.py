@@ -14,10 +14,21 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
     SQLite gets WAL (readers do not block the writer), foreign keys on, and a busy timeout so
     that the sender, the scheduler and handlers can share one file.
+
+    Pools: handlers end their transaction before they talk to Telegram, so a connection is
+    held only while a query runs; the pool still allows for a burst of updates arriving at
+    once (each SQLite connection is a thread, so there are more of them than cores anyway).
+    Returning a connection skips the pool's extra ROLLBACK: SQLAlchemy has already ended the
+    connection's transaction by then (commit, or the rollback of ``Session.close``), and on
+    SQLite that ROLLBACK is one more trip to the connection's thread for every update.
     """
     kwargs: dict[str, Any] = {"echo": echo}
     if database_url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        if ":memory:" not in database_url and "mode=memory" not in database_url:
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 30
+            kwargs["pool_reset_on_return"] = None
     else:
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 20

@@ -6,8 +6,10 @@ They flush at most; the calling service commits.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import event, func
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -223,9 +225,34 @@ async def pending_enrolments(session: AsyncSession, cohort_ids: Collection[int])
 
 # --- roles ---------------------------------------------------------------------------------
 
+#: ``Session.info`` key: ids of people known to hold no role (the sender, checked at the start
+#: of the update), so the admin routers' filters need not ask again for every message.
+_WITHOUT_ROLES = "people_without_roles"
+
+
+def note_without_roles(session: AsyncSession, user_id: int) -> None:
+    """Remember for the rest of this session that ``user_id`` holds no role."""
+    session.info.setdefault(_WITHOUT_ROLES, set()).add(user_id)
+
+
+def _known_without_roles(session: AsyncSession, user_id: int) -> bool:
+    return user_id in session.info.get(_WITHOUT_ROLES, ())
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_new_grant(session: Session, _context: Any) -> None:
+    """A role written in this session makes the remembered answer wrong: forget it."""
+    known: set[int] | None = session.info.get(_WITHOUT_ROLES)
+    if known:
+        for obj in session.new:
+            if isinstance(obj, RoleGrant):
+                known.discard(obj.user_id)
+
 
 async def grants_of_user(session: AsyncSession, user_id: int) -> list[RoleGrant]:
     """Every role a person holds."""
+    if _known_without_roles(session, user_id):
+        return []
     result = await session.exec(select(RoleGrant).where(RoleGrant.user_id == user_id))
     return list(result.all())
 
@@ -258,5 +285,7 @@ async def staff_of_programme(
 
 async def has_any_grant(session: AsyncSession, user_id: int) -> bool:
     """Whether a person holds any role at all."""
+    if _known_without_roles(session, user_id):
+        return False
     result = await session.exec(select(RoleGrant.id).where(RoleGrant.user_id == user_id).limit(1))
     return result.first() is not None

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import exists, literal
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import AppState, User
+from bot.db.models import AppState, RoleGrant, User
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
     """The user with this Telegram id, if they have ever written to the bot."""
     return await session.get(User, user_id)
+
+
+async def get_sender(session: AsyncSession, user_id: int) -> tuple[User | None, bool]:
+    """The user behind an update (None if new) and whether they hold any organiser role.
+
+    One query answers both, also for someone who has never written (a role may be granted by
+    id before the person's first message).
+    """
+    holds_role = exists().where(col(RoleGrant.user_id) == user_id)
+    anchor = select(literal(1).label("anchor")).subquery()
+    statement = select(User, holds_role).select_from(anchor)
+    statement = statement.outerjoin(User, col(User.id) == user_id)
+    user, has_role = (await session.exec(statement)).one()
+    return user, bool(has_role)
 
 
 async def save_profile(
@@ -24,13 +39,15 @@ async def save_profile(
     username: str | None,
     language_code: str | None,
     now: datetime,
+    known: User | None = None,
 ) -> tuple[User, bool]:
     """Create the user or refresh their Telegram profile; returns the user and whether it changed.
 
     Nothing is written when the profile is the same as stored, so the common case (a known
-    person sends another message) costs one primary-key read.
+    person sends another message) costs one primary-key read, or none when the caller passes
+    the row it has just loaded as ``known``.
     """
-    user = await session.get(User, user_id)
+    user = known if known is not None else await session.get(User, user_id)
     if user is None:
         user = User(
             id=user_id,

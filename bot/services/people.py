@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
+from bot.db import registration as reg_db
 from bot.db import users as users_db
-from bot.db.models import User
+from bot.db.models import RoleGrant, User
 from bot.i18n import SUPPORTED_LOCALES, normalize_locale
 
 
@@ -29,29 +35,155 @@ class UnknownUser(LookupError):
     """The person has never written to the bot."""
 
 
-async def remember(session: AsyncSession, profile: TelegramProfile, clock: Clock) -> User:
-    """Record the person behind an update, committing only when something changed."""
-    try:
-        return await _save(session, profile, clock)
-    except IntegrityError:
-        # Two first updates from a new person at once (a join plus a message): the other one
-        # created the row; use it.
-        await session.rollback()
-        return await _save(session, profile, clock)
-
-
-async def _save(session: AsyncSession, profile: TelegramProfile, clock: Clock) -> User:
-    user, changed = await users_db.save_profile(
-        session,
+def _cleaned(profile: TelegramProfile) -> TelegramProfile:
+    """The profile as it is stored (long fields cut to the columns' sizes)."""
+    return TelegramProfile(
         user_id=profile.user_id,
         first_name=profile.first_name[:256],
         last_name=profile.last_name[:256] if profile.last_name else None,
         username=profile.username,
         language_code=profile.language_code[:16] if profile.language_code else None,
-        now=clock.now(),
     )
+
+
+# --- recently seen senders ------------------------------------------------------------------
+
+#: Seconds a trainee's row is reused for their next updates instead of being read again.
+SENDER_TTL = 5.0
+_SENDER_LIMIT = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    database: str
+    expires: float
+    profile: TelegramProfile
+    row: dict[str, Any]
+
+
+class _RecentSenders:
+    """People without any organiser role, as read moments ago, for display only.
+
+    A person writing several messages in a row is read once per :data:`SENDER_TTL`. What this
+    saves is safe to be a few seconds old: the row only decides the language, the time zone
+    and the name shown to the person (every change goes through the database, never through
+    this copy), and a role granted meanwhile takes effect a few seconds late rather than
+    early; people who hold a role are never kept. Changes made in this process drop the entry
+    at once; changes made by another process show after at most :data:`SENDER_TTL`.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, _Seen] = {}
+        self._changes = itertools.count()
+        #: Bumped by every change; a read that started before a change is not kept.
+        self.version = next(self._changes)
+
+    def get(self, database: str, profile: TelegramProfile) -> User | None:
+        seen = self._seen.get(profile.user_id)
+        if seen is None or seen.database != database or seen.profile != profile:
+            return None
+        if seen.expires < time.monotonic():
+            del self._seen[profile.user_id]
+            return None
+        row = dict(seen.row)
+        if isinstance(row.get("reminder_offsets"), list):
+            row["reminder_offsets"] = list(row["reminder_offsets"])
+        return User(**row)
+
+    def keep(self, database: str, user: User, version: int) -> None:
+        if version != self.version:
+            return
+        if len(self._seen) >= _SENDER_LIMIT:
+            self._seen.clear()
+        profile = TelegramProfile(
+            user_id=user.id,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            username=user.username,
+            language_code=user.language_code,
+        )
+        row = {name: getattr(user, name) for name in User.model_fields}
+        self._seen[user.id] = _Seen(database, time.monotonic() + SENDER_TTL, profile, row)
+
+    def forget(self, user_ids: set[int]) -> None:
+        self.version = next(self._changes)
+        for user_id in user_ids:
+            self._seen.pop(user_id, None)
+
+    def clear(self) -> None:
+        self.version = next(self._changes)
+        self._seen.clear()
+
+
+_recent = _RecentSenders()
+
+
+def forget_recent_senders() -> None:
+    """Drop every kept sender (after changing people's rows outside the ORM)."""
+    _recent.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_people(session: Session, _context: Any) -> None:
+    """A person's row or roles written in this process: their kept copy is out of date."""
+    changed: set[int] = set()
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, User):
+            changed.add(obj.id)
+        elif isinstance(obj, RoleGrant):
+            changed.add(obj.user_id)
     if changed:
-        await session.commit()
+        _recent.forget(changed)
+
+
+def _database_of(session: AsyncSession) -> str:
+    bind = session.bind
+    return "" if bind is None else str(bind.sync_engine.url)
+
+
+async def remember(session: AsyncSession, profile: TelegramProfile, clock: Clock) -> User:
+    """Record the person behind an update, writing only when something changed.
+
+    One query finds the person and whether they organise anything (the admin routers' filters
+    then need no query of their own for a trainee); a trainee seen moments ago with the same
+    profile costs no query at all. The transaction ends before returning, so no connection is
+    held while the update's handler waits for Telegram.
+    """
+    cleaned = _cleaned(profile)
+    database = _database_of(session)
+    seen = _recent.get(database, cleaned)
+    if seen is not None:
+        reg_db.note_without_roles(session, cleaned.user_id)
+        return seen
+    try:
+        return await _save(session, cleaned, clock, database)
+    except IntegrityError:
+        # Two first updates from a new person at once (a join plus a message): the other one
+        # created the row; use it.
+        await session.rollback()
+        return await _save(session, cleaned, clock, database)
+
+
+async def _save(
+    session: AsyncSession, profile: TelegramProfile, clock: Clock, database: str
+) -> User:
+    version = _recent.version
+    known, holds_role = await users_db.get_sender(session, profile.user_id)
+    if not holds_role:
+        reg_db.note_without_roles(session, profile.user_id)
+    user, changed = await users_db.save_profile(
+        session,
+        user_id=profile.user_id,
+        first_name=profile.first_name,
+        last_name=profile.last_name,
+        username=profile.username,
+        language_code=profile.language_code,
+        now=clock.now(),
+        known=known,
+    )
+    await session.commit()
+    if known is not None and not holds_role and not changed:
+        _recent.keep(database, user, version)
     return user
 
 

@@ -341,18 +341,21 @@ async def bind_personal_code(
     """Bind a personal code to this account (once), enrol them, learn language and zone.
 
     The binding is a conditional update, so two accounts pressing Yes at once cannot both
-    win.
+    win. Everything is read before the first write, so the write lock (one writer at a time
+    on SQLite) is held for the three writes and the commit only.
     """
     now = clock.now()
     entry = await reg_db.get_entry_by_code(session, code)
-    if entry is None or entry.id is None:
-        return BindResult(BindOutcome.UNKNOWN)
-    cohort = await reg_db.get_cohort(session, entry.cohort_id)
-    if cohort is None or cohort.id is None:
+    cohort = None if entry is None else await reg_db.get_cohort(session, entry.cohort_id)
+    if entry is None or entry.id is None or cohort is None or cohort.id is None:
+        await session.commit()  # nothing was written; returns the connection
         return BindResult(BindOutcome.UNKNOWN)
     if entry.user_id == user_id:
         await session.commit()
         return BindResult(BindOutcome.ALREADY, cohort.id)
+    enrolment = await reg_db.find_enrolment(session, user_id, cohort.id)
+    user = await users_db.get_user(session, user_id)
+    programme = await reg_db.get_programme(session, cohort.programme_id)
     result = await session.execute(
         update(RosterEntry)
         .where(col(RosterEntry.id) == entry.id, col(RosterEntry.user_id).is_(None))
@@ -364,24 +367,21 @@ async def bind_personal_code(
         await session.commit()
         _wake(sender)
         return BindResult(BindOutcome.TAKEN)
-    enrolment = await reg_db.find_enrolment(session, user_id, cohort.id)
     if enrolment is None:
-        session.add(
-            Enrolment(
-                user_id=user_id,
-                cohort_id=cohort.id,
-                roster_entry_id=entry.id,
-                status=reg_db.ACTIVE,
-                role="trainee",
-                created_at=now,
-                updated_at=now,
-            )
+        enrolment = Enrolment(
+            user_id=user_id,
+            cohort_id=cohort.id,
+            roster_entry_id=entry.id,
+            status=reg_db.ACTIVE,
+            role="trainee",
+            created_at=now,
+            updated_at=now,
         )
+        session.add(enrolment)
     else:
         enrolment.status = reg_db.ACTIVE
         enrolment.roster_entry_id = entry.id
         enrolment.updated_at = now
-    user = await users_db.get_user(session, user_id)
     locale_set = zone_set = None
     choices: list[str] = []
     if user is not None:
@@ -395,7 +395,19 @@ async def bind_personal_code(
                 choices = zones_for_country(entry.country)
         user.updated_at = now
     await session.flush()
-    view = await enrolment_view(session, user_id, cohort.id, locale_set or locale)
+    view = None
+    if enrolment.id is not None:
+        view = EnrolmentView(
+            enrolment_id=enrolment.id,
+            cohort_id=cohort.id,
+            cohort_code=cohort.code,
+            cohort_name=cohort.name,
+            programme_title=programme_title(programme, locale_set or locale),
+            status=enrolment.status,
+            starts_on=cohort.starts_on,
+            ends_on=cohort.ends_on,
+            group_chat_id=cohort.group_chat_id,
+        )
     await session.commit()
     return BindResult(BindOutcome.BOUND, cohort.id, locale_set, zone_set, choices, view)
 
