@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,27 +22,32 @@ EXPIRED = "expired"
 CANCELLED = "cancelled"
 FINAL_STATUSES = (SENT, FAILED, EXPIRED, CANCELLED)
 
+#: Parameter sets per executed batch of :func:`insert_many`.
+_INSERT_CHUNK = 1000
+
 
 async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """Queue rows, skipping any whose ``dedupe_key`` is already queued; returns how many were new.
 
-    One ``INSERT ... ON CONFLICT DO NOTHING`` per chunk, so enqueueing 10,000 rows is a few
-    statements, and enqueueing the same thing twice (a retried job, a second replica) is
-    harmless.
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, compiled once and executed for
+    chunks of parameter sets (SQLAlchemy batches them into multi-row statements), so
+    enqueueing 10,000 rows is a few statements, and enqueueing the same thing twice (a retried
+    job, a second replica) is harmless. The returned ids count the new rows: ``rowcount`` is
+    not reliable for batched executions.
     """
     if not rows:
         return 0
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    )
     added = 0
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        statement = (
-            insert(table).values(list(chunk)).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        result = await session.execute(statement)
-        added += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = list(rows[start : start + _INSERT_CHUNK])
+        result = await session.execute(statement, chunk)
+        added += len(result.all())
     return added
 
 
@@ -206,8 +211,32 @@ async def mark_sending(session: AsyncSession, ids: Sequence[int]) -> None:
 async def apply_results(
     session: AsyncSession, updates: Iterable[tuple[int, dict[str, Any]]]
 ) -> None:
-    """Write the outcome of sends: ``(row id, column values)`` pairs."""
+    """Write the outcome of sends: ``(row id, column values)`` pairs, in the order given.
+
+    Consecutive pairs that set the same columns go out as one batched ``UPDATE ... WHERE id``
+    (an executemany), so a flush of a few hundred outcomes is a few statements, and two
+    outcomes of one row still land in the order they happened.
+    """
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    run: list[dict[str, Any]] = []
+    columns: tuple[str, ...] = ()
     for row_id, values in updates:
-        await session.execute(
-            update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
-        )
+        names = tuple(sorted(values))
+        if run and names != columns:
+            await _update_run(session, table, columns, run)
+            run = []
+        columns = names
+        run.append({"b_row_id": row_id, **{f"b_{name}": values[name] for name in names}})
+    if run:
+        await _update_run(session, table, columns, run)
+
+
+async def _update_run(
+    session: AsyncSession, table: Any, columns: Sequence[str], params: list[dict[str, Any]]
+) -> None:
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_row_id"))
+        .values({name: bindparam(f"b_{name}") for name in columns})
+    )
+    await session.execute(statement, params)

@@ -56,6 +56,10 @@ class SenderConfig:
     idle_poll: float = 0.5
     flush_interval: float = 0.2
     stale_after: timedelta = timedelta(seconds=60)
+    #: Seconds of sending the pace may make up after a short stall (a claim, a database
+    #: write): slots missed are used at once, up to ``rate * catch_up`` of them, so a stall
+    #: does not lower the rate and no second ever carries more than that many extra sends.
+    catch_up: float = 0.1
 
 
 @dataclass(order=True)
@@ -223,12 +227,18 @@ class Sender:
         return True
 
     async def _pace(self) -> None:
-        """Wait for the next global slot, and out any 429 pause."""
+        """Wait for the next global slot, and out any 429 pause (a token bucket).
+
+        The bucket holds ``rate * catch_up`` slots: after a stall shorter than ``catch_up``
+        the sends it delayed go out at once; after a 429 pause nothing is made up.
+        """
+        interval = 1.0 / self.config.rate
         while True:
             now = time.monotonic()
             wait = max(self._paused_until, self._next_slot) - now
             if wait <= 0:
-                self._next_slot = max(self._next_slot, now) + 1.0 / self.config.rate
+                earliest = max(now - self.config.catch_up, self._paused_until)
+                self._next_slot = max(self._next_slot, earliest) + interval
                 return
             await asyncio.sleep(wait)
 

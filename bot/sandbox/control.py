@@ -92,6 +92,23 @@ def control_routes(sandbox: Sandbox) -> list[web.RouteDef]:
     async def get_violations(request: web.Request) -> web.StreamResponse:
         return web.json_response(sandbox.violations)
 
+    async def get_delivered(request: web.Request) -> web.StreamResponse:
+        delivered = {str(chat): texts for chat, texts in sandbox.delivered.items()}
+        return web.json_response(delivered)
+
+    async def get_rate_limited(request: web.Request) -> web.StreamResponse:
+        return web.json_response([[at, chat] for at, chat in sandbox.rate_limited])
+
+    async def get_counts(request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {
+                "requests": len(sandbox.requests),
+                "delivered_chats": len(sandbox.delivered),
+                "rate_limited": len(sandbox.rate_limited),
+                "violations": len(sandbox.violations),
+            }
+        )
+
     async def get_limits(request: web.Request) -> web.StreamResponse:
         return web.json_response(sandbox.limits.to_json())
 
@@ -147,6 +164,9 @@ def control_routes(sandbox: Sandbox) -> list[web.RouteDef]:
         web.get("/sandbox/chats/{chat_id}/next_bot_message", get_next_bot_message),
         web.get("/sandbox/requests", get_requests),
         web.get("/sandbox/violations", get_violations),
+        web.get("/sandbox/delivered", get_delivered),
+        web.get("/sandbox/rate_limited", get_rate_limited),
+        web.get("/sandbox/counts", get_counts),
         web.get("/sandbox/limits", get_limits),
         web.put("/sandbox/limits", put_limits),
         web.post("/sandbox/faults", post_fault),

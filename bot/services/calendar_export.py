@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import icalendar
-
 from bot.i18n import gettext as _
+
+if TYPE_CHECKING:  # imported where a file is built: only an export needs it
+    import icalendar
 
 #: Appended to a session key to make the event's UID; stripped again when the file is read.
 EXPORT_UID_SUFFIX: Final = "@trainee-assistant"
@@ -67,6 +68,8 @@ def build_ics(
         raise ValueError(f"unknown time zone {tz_name!r}") from exc
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
 
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -91,6 +94,8 @@ def _utc(value: datetime, what: str) -> datetime:
 def _event(session: CalendarEvent, zone: ZoneInfo, stamp: datetime) -> icalendar.Event:
     starts_at = _utc(session.starts_at, "starts_at")
     ends_at = _utc(session.ends_at, "ends_at")
+    import icalendar
+
     event = icalendar.Event()
     event.add("uid", event_uid(session.key))
     event.add("dtstamp", stamp)
@@ -142,6 +147,8 @@ def _description(session: CalendarEvent) -> str:
 
 
 def _reminder(title: str) -> icalendar.Alarm:
+    import icalendar
+
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -REMINDER_BEFORE)

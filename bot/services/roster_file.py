@@ -26,8 +26,6 @@ from babel.core import get_global
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
-from openpyxl import load_workbook
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from bot.i18n import SUPPORTED_LOCALES, babel_locale, current_locale
 from bot.i18n import gettext as _
@@ -509,6 +507,10 @@ def _check_unpacked_size(data: bytes) -> None:
 
 def _read_xlsx(data: bytes) -> _Table | None:
     """The first worksheet that has a header row (an instructions sheet may come first)."""
+    # Imported here: only a roster upload needs openpyxl, not every process of the bot.
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
     _check_unpacked_size(data)
     with warnings.catch_warnings():
         # openpyxl warns about styles and extensions it ignores; they do not matter here.

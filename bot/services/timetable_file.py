@@ -21,20 +21,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import icalendar
-import recurring_ical_events
-import x_wr_timezone
-from icalendar.timezone import tzp
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
-from openpyxl import load_workbook
-from openpyxl.worksheet.worksheet import Worksheet
-
 from bot.i18n import gettext as _
 from bot.services.calendar_export import EXPORT_UID_SUFFIX
+
+# icalendar, recurring_ical_events, x_wr_timezone and openpyxl are imported where a file is
+# read: only an upload needs them, not every process of the bot.
+if TYPE_CHECKING:
+    import icalendar
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: Larger files are refused before parsing: a timetable is a few hundred rows at most.
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024
@@ -218,6 +216,8 @@ def _iana_names() -> dict[str, str]:
 
 @cache
 def _windows_names() -> dict[str, str]:
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
     return {name.casefold(): olson for name, olson in WINDOWS_TO_OLSON.items()}
 
 
@@ -333,6 +333,8 @@ def _zone_from_single_phrase(phrase: str, default_zone: tzinfo) -> tzinfo | None
         if name:
             return ZoneInfo(name)
     # Let icalendar have the last word: it knows Windows names and odd vendor spellings.
+    from icalendar.timezone import tzp
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = tzp.timezone(text)
@@ -341,6 +343,8 @@ def _zone_from_single_phrase(phrase: str, default_zone: tzinfo) -> tzinfo | None
 
 def _resolve_zone_name(name: str) -> tzinfo | None:
     """A zone named inside a calendar file (IANA or Windows name)."""
+    from icalendar.timezone import tzp
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = tzp.timezone(name.strip())
@@ -831,6 +835,9 @@ def _read_csv(data: bytes) -> _Table | TimetableError:
 
 
 def _read_xlsx(data: bytes) -> _Table | TimetableError:
+    from openpyxl import load_workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
     try:
         with warnings.catch_warnings():
             # openpyxl warns about features it drops (data validation, styles); irrelevant here.
@@ -1192,6 +1199,9 @@ class _IcsContext:
 
 
 def _parse_ics(data: bytes, zone: tzinfo, default_language: str) -> TimetableParseResult:
+    import icalendar
+    import x_wr_timezone
+
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except Exception as exc:  # the parser raises ValueError, but odd input can raise others
@@ -1425,6 +1435,9 @@ def _add_single(context: _IcsContext, uid: str, event: icalendar.Component) -> N
 
 
 def _expand_series(context: _IcsContext, uid: str, events: list[icalendar.Component]) -> None:
+    import icalendar
+    import recurring_ical_events
+
     series = icalendar.Calendar()
     for event in events:
         series.add_component(event)
