@@ -579,7 +579,7 @@ class Sandbox:
     async def next_bot_message(
         self,
         chat_id: int,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 10.0,  # noqa: ASYNC109
     ) -> TranscriptEntry:
         """The next unread bot message in the chat, waiting up to ``timeout`` seconds."""
         loop = asyncio.get_running_loop()
@@ -619,19 +619,22 @@ class Sandbox:
                 await asyncio.wait_for(signal.wait(), min(remaining, 0.05))
 
     async def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Return once every update was fetched and no request came for ``quiet`` seconds."""
+        """Return once every update was fetched, every pressed button answered (Telegram
+        expects ``answerCallbackQuery`` for each), and no request came for ``quiet`` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         step = max(min(quiet / 5, 0.05), 0.005)
         while True:
             idle_for = time.monotonic() - self._last_activity
             pending = self.world.updates.has_unfetched()
-            if not pending and self._in_flight == 0 and idle_for >= quiet:
+            unanswered = len(self.world.open_queries)
+            if not pending and not unanswered and self._in_flight == 0 and idle_for >= quiet:
                 return
             if loop.time() >= deadline:
                 raise TimeoutError(
                     f"the sandbox did not settle within {timeout}s "
-                    f"(updates pending: {pending}, requests in flight: {self._in_flight})"
+                    f"(updates pending: {pending}, buttons unanswered: {unanswered}, "
+                    f"requests in flight: {self._in_flight})"
                 )
             await asyncio.sleep(step)
 
