@@ -8,8 +8,9 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram import methods as tg_methods
+from aiogram.enums import ChatType
 from aiogram.methods.base import Response, TelegramMethod
-from aiogram.types import TelegramObject
+from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -58,6 +59,22 @@ class DbSessionMiddleware(BaseMiddleware):
             return await handler(event, data)
 
 
+def _says_reachable(event: TelegramObject, chat: Chat | None) -> bool | None:
+    """What an update tells about whether the bot may write to its sender.
+
+    Anything in the private chat means yes (a person who blocked the bot sends nothing
+    there), except the notice that they blocked it; updates from groups and join requests
+    say nothing about the private chat.
+    """
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    if isinstance(event, Update) and event.chat_join_request is not None:
+        return None
+    if isinstance(event, Update) and event.my_chat_member is not None:
+        return event.my_chat_member.new_chat_member.status not in ("kicked", "left")
+    return True
+
+
 class PersonMiddleware(BaseMiddleware):
     """Remembers who wrote and speaks their language for the rest of the update."""
 
@@ -78,6 +95,7 @@ class PersonMiddleware(BaseMiddleware):
                     language_code=tg_user.language_code,
                 ),
                 clock,
+                reachable=_says_reachable(event, data.get("event_chat")),
             )
         data["user"] = user
         locale = people.locale_of(

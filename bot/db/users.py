@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import exists, literal
@@ -40,8 +41,12 @@ async def save_profile(
     language_code: str | None,
     now: datetime,
     known: User | None = None,
+    reachable: bool | None = None,
 ) -> tuple[User, bool]:
     """Create the user or refresh their Telegram profile; returns the user and whether it changed.
+
+    ``reachable`` (when not None) is whether the bot may write to them now, as the update
+    shows: a person marked unreachable who writes to the bot again is reachable again.
 
     Nothing is written when the profile is the same as stored, so the common case (a known
     person sends another message) costs one primary-key read, or none when the caller passes
@@ -55,6 +60,7 @@ async def save_profile(
             last_name=last_name,
             username=username,
             language_code=language_code,
+            is_reachable=reachable is not False,
             created_at=now,
             updated_at=now,
         )
@@ -62,9 +68,12 @@ async def save_profile(
         await session.flush()
         return user, True
     fresh = (first_name, last_name, username, language_code)
-    if (user.first_name, user.last_name, user.username, user.language_code) == fresh:
+    stored = (user.first_name, user.last_name, user.username, user.language_code)
+    if stored == fresh and (reachable is None or user.is_reachable == reachable):
         return user, False
     user.first_name, user.last_name, user.username, user.language_code = fresh
+    if reachable is not None:
+        user.is_reachable = reachable
     user.updated_at = now
     await session.flush()
     return user, True
@@ -93,3 +102,14 @@ async def count_users(session: AsyncSession) -> int:
 
     result = await session.exec(select(func.count()).select_from(User))
     return int(result.one())
+
+
+async def reachability(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, bool]:
+    """Whether the bot may write to each of these people (only those who have a row)."""
+    wanted = sorted(set(user_ids))
+    found: dict[int, bool] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        rows = await session.exec(select(User.id, User.is_reachable).where(col(User.id).in_(chunk)))
+        found.update({user_id: bool(reachable) for user_id, reachable in rows.all()})
+    return found

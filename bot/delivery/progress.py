@@ -3,7 +3,8 @@
 Every few seconds each running campaign's progress message is edited (sent, failed, waiting,
 rate, time left); an edit only happens when the text changed, because Telegram refuses an
 edit to the same text. When no row of a campaign is left to send, the message becomes the
-final report, with the failures grouped by reason, and the campaign is closed.
+final report, with the failures grouped by kind of reason (in the organiser's language), and the
+campaign is closed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 
 BAR_CELLS = 12
 RATE_WINDOW = 30.0
-MAX_REASONS = 10
-REASON_CHARS = 200
 
 
 def _number(value: float, digits: int = 0) -> str:
@@ -76,12 +75,29 @@ def render_progress(campaign_id: int, counts: Mapping[str, int], rate: float | N
     return "\n".join(lines)
 
 
+def failure_label(failure: outbox_db.Failure) -> str:
+    """What a kind of failure is called in the final report, in the current locale."""
+    labels = {
+        outbox_db.Failure.BLOCKED: _("blocked the bot"),
+        outbox_db.Failure.DEACTIVATED: _("account deleted"),
+        outbox_db.Failure.REMOVED: _("bot removed from the group"),
+        outbox_db.Failure.CHAT_NOT_FOUND: _("chat not found"),
+        outbox_db.Failure.SERVER_ERROR: _("Telegram server error"),
+        outbox_db.Failure.INTERRUPTED: _("interrupted by a restart"),
+        outbox_db.Failure.EXPIRED: _("expired before it could be sent"),
+        outbox_db.Failure.OTHER: _("other reason"),
+    }
+    return labels[failure]
+
+
 def render_final(
     campaign_id: int, status: str, counts: Mapping[str, int], failures: Mapping[str, int]
 ) -> str:
-    """The final report in the current locale, failures grouped by reason (escaped)."""
-    from html import escape
+    """The final report in the current locale.
 
+    ``failures`` counts failed rows by their ``last_error``; the report counts them by kind of
+    reason (blocked the bot, account deleted, ...), never quoting Telegram's English.
+    """
     sent = counts.get(outbox_db.SENT, 0)
     failed = counts.get(outbox_db.FAILED, 0)
     expired = counts.get(outbox_db.EXPIRED, 0)
@@ -103,14 +119,15 @@ def render_final(
         lines.append(
             _("Cancelled before sending: {cancelled}").format(cancelled=_number(cancelled))
         )
-    if failures:
+    kinds: Counter[outbox_db.Failure] = Counter()
+    for reason, n in failures.items():
+        kinds[outbox_db.failure_of(reason)] += n
+    if kinds:
         lines.append(_("Reasons:"))
-        ranked = sorted(failures.items(), key=lambda item: (-item[1], item[0]))
-        for reason, n in ranked[:MAX_REASONS]:
-            lines.append(f"• {escape(reason[:REASON_CHARS], quote=False)}: {_number(n)}")
-        if len(ranked) > MAX_REASONS:
-            rest = sum(n for _r, n in ranked[MAX_REASONS:])
-            lines.append(_("• other reasons: {count}").format(count=_number(rest)))
+        order = list(outbox_db.Failure)
+        ranked = sorted(kinds.items(), key=lambda item: (-item[1], order.index(item[0])))
+        for failure, n in ranked:
+            lines.append(f"• {failure_label(failure)}: {_number(n)}")
     return "\n".join(lines)
 
 

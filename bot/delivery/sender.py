@@ -4,7 +4,13 @@ Limits: a global pace (``rate`` messages per second), one message per second to 
 chat, 20 a minute to a group. A 429 pauses every send for ``retry_after``. 403 marks the person
 unreachable; "chat not found" marks the chat dead; a migrated group is followed; 5xx and
 network errors are retried with back-off up to ``max_attempts``. Every row ends ``sent``,
-``failed`` (with the reason), ``expired`` or ``cancelled``.
+``failed`` (with the reason, a :class:`~bot.db.outbox.Failure` code first), ``expired`` or
+``cancelled``.
+
+A chat found unreachable refuses the rows this sender already held for it, not later ones:
+its pending rows are failed in the database at once, and what is queued afterwards (reminders
+and announcements skip people marked unreachable) is tried, so a person who unblocked the bot
+and wrote to it again gets their messages.
 
 Crash safety: rows are claimed in batches (``claimed``) and marked ``sending`` in small groups
 just before they go out. After a crash, claimed rows return to the queue and sending rows are
@@ -35,6 +41,7 @@ from bot.clock import Clock
 from bot.db import outbox as outbox_db
 from bot.db.models import Cohort, OutboxMessage, User
 from bot.delivery.transport import Outcome, SendResult, Transport
+from bot.services import people
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,15 @@ class _Held:
     ready_at: float
     seq: int
     row: OutboxMessage = field(compare=False)
+    #: Which claim took the row (see ``Sender._dead_chats``).
+    claim: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _DeadChat:
+    failure: outbox_db.Failure
+    #: Rows taken by this claim or earlier ones are refused; later claims are tried.
+    claim: int
 
 
 class Sender:
@@ -79,12 +95,18 @@ class Sender:
         clock: Clock,
         config: SenderConfig | None = None,
         worker_id: str | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._sf = session_factory
         self._transport = transport
         self._clock = clock
         self.config = config or SenderConfig()
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        #: The pace's time source and its wait (tests pass their own; no wall time needed).
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._held: list[_Held] = []
         self._seq = itertools.count()
         self._chat_next: dict[int, float] = {}
@@ -92,11 +114,14 @@ class Sender:
         self._paused_until = 0.0
         self._results: list[tuple[int, dict[str, Any]]] = []
         self._effects: list[SideEffect] = []
+        #: People found unreachable since the last flush (their kept copies are dropped).
+        self._unreachable: set[int] = set()
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._stopping = False
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._dead_chats: set[int] = set()
+        self._claims = 0
+        self._dead_chats: dict[int, _DeadChat] = {}
         self.sent_count = 0
 
     # -- control ------------------------------------------------------------------------------
@@ -169,6 +194,8 @@ class Sender:
         return worked
 
     async def _claim(self) -> bool:
+        self._claims += 1
+        claim = self._claims
         async with self._sf() as session:
             now = self._clock.now()
             await outbox_db.expire_overdue(session, now)
@@ -176,41 +203,63 @@ class Sender:
                 session, now=now, worker=self.worker_id, limit=self.config.batch
             )
             await session.commit()
-        start = time.monotonic()
+        start = self._monotonic()
         for row in rows:
             heapq.heappush(
-                self._held, _Held(self._chat_ready(row.chat_id, start), next(self._seq), row)
+                self._held,
+                _Held(self._chat_ready(row.chat_id, start), next(self._seq), row, claim),
             )
+        self._forget_dead_chats()
         return bool(rows)
+
+    def _forget_dead_chats(self) -> None:
+        """Drop dead chats that no held row was claimed early enough to be refused by."""
+        if not self._dead_chats:
+            return
+        oldest = min((held.claim for held in self._held), default=self._claims + 1)
+        self._dead_chats = {c: d for c, d in self._dead_chats.items() if d.claim >= oldest}
 
     def _chat_ready(self, chat_id: int, now: float) -> float:
         return max(self._chat_next.get(chat_id, 0.0), now)
 
     async def _send_ready(self) -> bool:
         """Send the held rows whose chat is ready, pacing them; marks each group ``sending``."""
-        now = time.monotonic()
+        now = self._monotonic()
         if not self._held or self._held[0].ready_at > now:
             return False
         group_size = max(1, int(self.config.rate / 10))
         group: list[OutboxMessage] = []
+        claims: dict[int, int] = {}
         while self._held and self._held[0].ready_at <= now and len(group) < group_size:
             held = heapq.heappop(self._held)
             row = held.row
             ready = self._chat_ready(row.chat_id, now)
             if ready > now:  # another row for this chat went first: wait its turn
-                heapq.heappush(self._held, _Held(ready, next(self._seq), row))
+                heapq.heappush(self._held, _Held(ready, next(self._seq), row, held.claim))
                 continue
-            if row.chat_id in self._dead_chats:
-                self._settle(row, status=outbox_db.FAILED, last_error="recipient unreachable")
+            dead = self._dead_chats.get(row.chat_id)
+            if dead is not None and held.claim <= dead.claim:
+                self._settle(
+                    row,
+                    status=outbox_db.FAILED,
+                    last_error=outbox_db.failure_text(dead.failure, "recipient unreachable"),
+                )
                 continue
             if row.not_after is not None and row.not_after <= self._clock.now():
-                self._settle(row, status=outbox_db.EXPIRED, last_error="too late to be true")
+                self._settle(
+                    row,
+                    status=outbox_db.EXPIRED,
+                    last_error=outbox_db.failure_text(
+                        outbox_db.Failure.EXPIRED, "too late to be true"
+                    ),
+                )
                 continue
             interval = (
                 self.config.group_interval if row.chat_id < 0 else self.config.private_interval
             )
             self._chat_next[row.chat_id] = now + interval
             group.append(row)
+            claims[id(row)] = held.claim
         if not group:
             return True
         async with self._sf() as session:
@@ -218,7 +267,7 @@ class Sender:
             await session.commit()
         for row in group:
             await self._pace()
-            task = asyncio.create_task(self._send_one(row))
+            task = asyncio.create_task(self._send_one(row, claims[id(row)]))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
             while len(self._in_flight) >= self.config.max_in_flight:
@@ -234,25 +283,25 @@ class Sender:
         """
         interval = 1.0 / self.config.rate
         while True:
-            now = time.monotonic()
+            now = self._monotonic()
             wait = max(self._paused_until, self._next_slot) - now
             if wait <= 0:
                 earliest = max(now - self.config.catch_up, self._paused_until)
                 self._next_slot = max(self._next_slot, earliest) + interval
                 return
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
 
-    async def _send_one(self, row: OutboxMessage) -> None:
+    async def _send_one(self, row: OutboxMessage, claim: int) -> None:
         try:
             result = await self._transport.deliver(row.chat_id, row.payload)
         except Exception as exc:
             log.exception("outbox row %s could not be sent", row.id)
             result = SendResult(Outcome.REJECTED, error=f"internal error: {type(exc).__name__}")
-        self._handle(row, result)
+        self._handle(row, result, claim)
 
     # -- outcomes -----------------------------------------------------------------------------
 
-    def _handle(self, row: OutboxMessage, result: SendResult) -> None:
+    def _handle(self, row: OutboxMessage, result: SendResult, claim: int = 0) -> None:
         attempts = row.attempts + 1
         now = self._clock.now()
         if result.outcome is Outcome.SENT:
@@ -266,26 +315,27 @@ class Sender:
                 last_error=None,
             )
         elif result.outcome is Outcome.RETRY_AFTER:
-            resume = time.monotonic() + max(result.retry_after, 1.0)
+            resume = self._monotonic() + max(result.retry_after, 1.0)
             self._paused_until = max(self._paused_until, resume)
             log.warning("Telegram asked to wait %.0f s; every send paused", result.retry_after)
             self._settle(row, status=outbox_db.CLAIMED)
-            heapq.heappush(self._held, _Held(resume, next(self._seq), row))
+            heapq.heappush(self._held, _Held(resume, next(self._seq), row, claim))
         elif result.outcome is Outcome.MIGRATED and result.migrate_to is not None:
             old, new = row.chat_id, result.migrate_to
             self._effects.append(_follow_migration(old, new))
             row.chat_id = new
             self._settle(row, status=outbox_db.CLAIMED, chat_id=new)
-            heapq.heappush(self._held, _Held(time.monotonic(), next(self._seq), row))
+            heapq.heappush(self._held, _Held(self._monotonic(), next(self._seq), row, claim))
         elif result.outcome in (Outcome.UNREACHABLE, Outcome.CHAT_GONE):
-            reason = (
-                "recipient unreachable: "
-                if result.outcome is Outcome.UNREACHABLE
-                else "chat not found: "
-            ) + (result.error or "")
-            self._dead_chats.add(row.chat_id)
+            failure = _dead_failure(row.chat_id, result)
+            reason = outbox_db.failure_text(failure, result.error or failure.value)
+            # Rows already held for this chat are refused; the ones claimed from now on were
+            # queued after its pending rows were failed, and are tried.
+            self._dead_chats[row.chat_id] = _DeadChat(failure, self._claims)
             self._effects.append(_mark_dead(row.chat_id, reason))
-            self._settle(row, status=outbox_db.FAILED, attempts=attempts, last_error=reason[:500])
+            if row.chat_id > 0:
+                self._unreachable.add(row.chat_id)
+            self._settle(row, status=outbox_db.FAILED, attempts=attempts, last_error=reason)
         elif result.outcome is Outcome.TRANSIENT and attempts < self.config.max_attempts:
             delay = min(self.config.backoff_base**attempts, self.config.backoff_cap)
             self._settle(
@@ -294,13 +344,22 @@ class Sender:
                 attempts=attempts,
                 due_at=now + timedelta(seconds=delay),
                 claimed_by=None,
-                last_error=(result.error or "temporary error")[:500],
+                last_error=outbox_db.failure_text(
+                    outbox_db.Failure.SERVER_ERROR, result.error or "temporary error"
+                ),
             )
         else:
-            reason = result.error or result.outcome.value
+            detail = result.error or result.outcome.value
+            failure = outbox_db.Failure.OTHER
             if result.outcome is Outcome.TRANSIENT:
-                reason = f"gave up after {attempts} attempts: {reason}"
-            self._settle(row, status=outbox_db.FAILED, attempts=attempts, last_error=reason[:500])
+                detail = f"gave up after {attempts} attempts: {detail}"
+                failure = outbox_db.Failure.SERVER_ERROR
+            self._settle(
+                row,
+                status=outbox_db.FAILED,
+                attempts=attempts,
+                last_error=outbox_db.failure_text(failure, detail),
+            )
 
     def _settle(self, row: OutboxMessage, **values: Any) -> None:
         if row.id is not None:
@@ -316,11 +375,16 @@ class Sender:
                 return
             results, self._results = self._results, []
             effects, self._effects = self._effects, []
+            unreachable, self._unreachable = self._unreachable, set()
             async with self._sf() as session:
                 await outbox_db.apply_results(session, results)
                 for effect in effects:
                     await effect(session)
                 await session.commit()
+            if unreachable:
+                # A copy read before the commit would say they are reachable; their next
+                # update must read the row, and so mark them reachable again.
+                people.forget_recent_senders(unreachable)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -334,7 +398,7 @@ class Sender:
         await self.flush()
         timeout = self.config.idle_poll
         if self._held:
-            timeout = min(timeout, max(self._held[0].ready_at - time.monotonic(), 0.001))
+            timeout = min(timeout, max(self._held[0].ready_at - self._monotonic(), 0.001))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=timeout)
@@ -355,6 +419,17 @@ class Sender:
     def _prune_chats(self, now: float) -> None:
         if len(self._chat_next) > 50_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+
+def _dead_failure(chat_id: int, result: SendResult) -> outbox_db.Failure:
+    """Why a chat can no longer be written to, from Telegram's answer."""
+    if result.outcome is Outcome.CHAT_GONE:
+        return outbox_db.Failure.CHAT_NOT_FOUND
+    if chat_id < 0:
+        return outbox_db.Failure.REMOVED
+    if "deactivated" in (result.error or "").lower():
+        return outbox_db.Failure.DEACTIVATED
+    return outbox_db.Failure.BLOCKED
 
 
 def _mark_dead(chat_id: int, reason: str) -> SideEffect:

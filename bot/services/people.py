@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,8 +69,10 @@ class _RecentSenders:
     saves is safe to be a few seconds old: the row only decides the language, the time zone
     and the name shown to the person (every change goes through the database, never through
     this copy), and a role granted meanwhile takes effect a few seconds late rather than
-    early; people who hold a role are never kept. Changes made in this process drop the entry
-    at once; changes made by another process show after at most :data:`SENDER_TTL`.
+    early; people who hold a role are never kept. Nor is anyone marked unreachable: their next
+    update must reach the database to mark them reachable again. Changes made in this process
+    drop the entry at once (the sender drops a person it finds unreachable); changes made by
+    another process show after at most :data:`SENDER_TTL`.
     """
 
     def __init__(self) -> None:
@@ -86,12 +89,15 @@ class _RecentSenders:
             del self._seen[profile.user_id]
             return None
         row = dict(seen.row)
+        if not row.get("is_reachable", False):
+            del self._seen[profile.user_id]
+            return None
         if isinstance(row.get("reminder_offsets"), list):
             row["reminder_offsets"] = list(row["reminder_offsets"])
         return User(**row)
 
     def keep(self, database: str, user: User, version: int) -> None:
-        if version != self.version:
+        if version != self.version or not user.is_reachable:
             return
         if len(self._seen) >= _SENDER_LIMIT:
             self._seen.clear()
@@ -118,9 +124,12 @@ class _RecentSenders:
 _recent = _RecentSenders()
 
 
-def forget_recent_senders() -> None:
-    """Drop every kept sender (after changing people's rows outside the ORM)."""
-    _recent.clear()
+def forget_recent_senders(user_ids: Iterable[int] | None = None) -> None:
+    """Drop kept senders (after changing people's rows outside the ORM): these, or everyone."""
+    if user_ids is None:
+        _recent.clear()
+    else:
+        _recent.forget(set(user_ids))
 
 
 @event.listens_for(Session, "after_flush")
@@ -141,8 +150,21 @@ def _database_of(session: AsyncSession) -> str:
     return "" if bind is None else str(bind.sync_engine.url)
 
 
-async def remember(session: AsyncSession, profile: TelegramProfile, clock: Clock) -> User:
+async def remember(
+    session: AsyncSession,
+    profile: TelegramProfile,
+    clock: Clock,
+    *,
+    reachable: bool | None = True,
+) -> User:
     """Record the person behind an update, writing only when something changed.
+
+    ``reachable`` is what the update says about whether the bot may write to the person: True
+    for anything they do in their private chat with the bot (a person who blocked the bot
+    sends nothing there, so writing again means they unblocked it), False when the update
+    reports that they blocked it, None when it says nothing (an update from a group). A person
+    marked unreachable who writes again is marked reachable at once, so reminders and
+    announcements reach them again.
 
     One query finds the person and whether they organise anything (the admin routers' filters
     then need no query of their own for a trainee); a trainee seen moments ago with the same
@@ -151,21 +173,26 @@ async def remember(session: AsyncSession, profile: TelegramProfile, clock: Clock
     """
     cleaned = _cleaned(profile)
     database = _database_of(session)
-    seen = _recent.get(database, cleaned)
+    # Kept copies are all of reachable people; news of a block must reach the database.
+    seen = None if reachable is False else _recent.get(database, cleaned)
     if seen is not None:
         reg_db.note_without_roles(session, cleaned.user_id)
         return seen
     try:
-        return await _save(session, cleaned, clock, database)
+        return await _save(session, cleaned, clock, database, reachable)
     except IntegrityError:
         # Two first updates from a new person at once (a join plus a message): the other one
         # created the row; use it.
         await session.rollback()
-        return await _save(session, cleaned, clock, database)
+        return await _save(session, cleaned, clock, database, reachable)
 
 
 async def _save(
-    session: AsyncSession, profile: TelegramProfile, clock: Clock, database: str
+    session: AsyncSession,
+    profile: TelegramProfile,
+    clock: Clock,
+    database: str,
+    reachable: bool | None,
 ) -> User:
     version = _recent.version
     known, holds_role = await users_db.get_sender(session, profile.user_id)
@@ -180,6 +207,7 @@ async def _save(
         language_code=profile.language_code,
         now=clock.now(),
         known=known,
+        reachable=reachable,
     )
     await session.commit()
     if known is not None and not holds_role and not changed:

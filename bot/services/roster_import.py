@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from openpyxl import Workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -224,6 +223,9 @@ def neutralise(value: object) -> str:
 def table_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], fmt: str) -> bytes:
     """A table as CSV (UTF-8 with BOM, so Excel reads the names right) or XLSX bytes."""
     if fmt == "xlsx":
+        # Imported here: only an XLSX export needs openpyxl, not every process of the bot.
+        from openpyxl import Workbook
+
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet()
         sheet.append([neutralise(cell) for cell in header])
@@ -265,7 +267,11 @@ def _status_label(status: str | None) -> str:
 async def roster_export(
     session: AsyncSession, cohort: Cohort, username: str | None, fmt: str = "csv"
 ) -> bytes:
-    """The cohort's roster with each person's status and whether they used their link."""
+    """The cohort's roster with each person's status and whether they used their link.
+
+    For people who registered, "Reachable" says whether the bot can write to them ("no" once
+    they blocked it or deleted their account); it is empty for people not registered yet.
+    """
     if cohort.id is None:
         raise ValueError("the cohort is not saved")
     entries = await reg_db.roster_of_cohort(session, cohort.id)
@@ -274,6 +280,9 @@ async def roster_export(
         for e in await reg_db.enrolments_of_cohort(session, cohort.id)
         if e.roster_entry_id is not None
     }
+    reachable = await users_db.reachability(
+        session, [e.user_id for e in entries if e.user_id is not None]
+    )
     header = [
         _("Full name"),
         _("Gender"),
@@ -286,12 +295,14 @@ async def roster_export(
         _("Source"),
         _("Status"),
         _("Link activated"),
+        _("Reachable"),
         _("Personal link"),
     ]
     rows = []
     for entry in entries:
         enrolment = enrolments.get(entry.id) if entry.id is not None else None
         link = personal_link(username, entry.personal_code) if username else entry.personal_code
+        can_write = reachable.get(entry.user_id) if entry.user_id is not None else None
         rows.append(
             [
                 entry.full_name,
@@ -305,6 +316,7 @@ async def roster_export(
                 _("roster") if entry.source == "roster" else _("form"),
                 _status_label(enrolment.status if enrolment else None),
                 _("yes") if entry.user_id is not None else _("no"),
+                "" if can_write is None else _("yes") if can_write else _("no"),
                 link if entry.source == "roster" else "",
             ]
         )

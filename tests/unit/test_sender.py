@@ -6,15 +6,21 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
-from bot.db.models import OutboxMessage, User
+from bot.db import outbox as outbox_db
+from bot.db.models import Cohort, OutboxMessage, User
 from bot.delivery.outbox import Envelope, enqueue
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import Outcome, SendResult
+from bot.services import people
+from tests.delivery.conftest import add_cohort, add_programme
+
+BLOCKED = SendResult(Outcome.UNREACHABLE, error="Forbidden: bot was blocked by the user")
 
 
 class ScriptedTransport:
@@ -41,8 +47,14 @@ def fast() -> SenderConfig:
 
 
 async def queue(
-    session_factory: async_sessionmaker[AsyncSession], clock: ManualClock, chats: list[int], **kw
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    chats: list[int],
+    *,
+    text: str = "hello",
+    **kw: Any,
 ) -> None:
+    due_at = kw.pop("due_at", clock.now())
     async with session_factory() as session:
         await enqueue(
             session,
@@ -50,9 +62,9 @@ async def queue(
                 Envelope(
                     chat_id=c,
                     kind="test",
-                    dedupe_key=f"t:{c}",
-                    due_at=clock.now(),
-                    payload={"text": f"hello {c}"},
+                    dedupe_key=f"{text}:{c}",
+                    due_at=due_at,
+                    payload={"text": f"{text} {c}"},
                     user_id=c if c > 0 else None,
                     **kw,
                 )
@@ -156,3 +168,235 @@ async def test_interrupted_rows_reported_not_resent(session_factory, clock) -> N
     assert result[11] == ("failed", "interrupted by a restart; delivery unknown")
     assert result[12][0] == "sent"
     assert transport.delivered == [(12, "hello 12")]
+
+
+class SteppingTime:
+    """The sender's monotonic time: moves on by ``step`` at every reading (no wall time)."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 1000.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def remember(session_factory: async_sessionmaker[AsyncSession], user_id: int, clock) -> None:
+    """The person writes to the bot in their private chat."""
+    async with session_factory() as session:
+        await people.remember(session, people.TelegramProfile(user_id, "B"), clock)
+
+
+async def reachable(session_factory: async_sessionmaker[AsyncSession], user_id: int) -> bool:
+    async with session_factory() as session:
+        user = await session.get(User, user_id)
+    assert user is not None
+    return user.is_reachable
+
+
+async def test_person_who_unblocks_and_writes_again_gets_the_next_message(
+    session_factory, clock
+) -> None:
+    async with session_factory() as session:
+        session.add(User(id=5, first_name="B"))
+        await session.commit()
+    await queue(session_factory, clock, [5])
+    transport = ScriptedTransport({5: [BLOCKED]})
+    sender = Sender(session_factory, transport, clock, fast())
+    await sender.run_until_idle()
+    assert await reachable(session_factory, 5) is False
+
+    await remember(session_factory, 5, clock)
+    assert await reachable(session_factory, 5) is True
+    await queue(session_factory, clock, [5], text="welcome back")
+    await sender.run_until_idle()
+    assert transport.delivered == [(5, "welcome back 5")]
+    result = await statuses(session_factory)
+    assert result[5] == ("sent", None)
+
+
+async def test_person_seen_moments_before_the_block_is_read_again_when_back(
+    session_factory, clock
+) -> None:
+    # Two updates in a row: the second one is answered from the recently-seen copy.
+    await remember(session_factory, 6, clock)
+    await remember(session_factory, 6, clock)
+    await queue(session_factory, clock, [6])
+    await Sender(session_factory, ScriptedTransport({6: [BLOCKED]}), clock, fast()).run_until_idle()
+    assert await reachable(session_factory, 6) is False
+
+    await remember(session_factory, 6, clock)
+    assert await reachable(session_factory, 6) is True
+
+
+async def test_updates_about_a_block_or_from_a_group_are_honoured(session_factory, clock) -> None:
+    profile = people.TelegramProfile(7, "B")
+    async with session_factory() as session:
+        await people.remember(session, profile, clock)
+        await people.remember(session, profile, clock)
+        await people.remember(session, profile, clock, reachable=False)
+    assert await reachable(session_factory, 7) is False
+    async with session_factory() as session:
+        await people.remember(session, profile, clock, reachable=None)
+    assert await reachable(session_factory, 7) is False
+    async with session_factory() as session:
+        await people.remember(session, profile, clock)
+    assert await reachable(session_factory, 7) is True
+
+
+async def test_rows_already_held_for_a_blocked_chat_are_not_tried(session_factory, clock) -> None:
+    await queue(session_factory, clock, [5])
+    await queue(session_factory, clock, [5], text="second")
+    transport = ScriptedTransport({5: [BLOCKED]})
+    # One message a second per private chat, in the sender's own time moving 10 s a reading:
+    # the second row is taken in the same claim and comes up after the first one failed.
+    time = SteppingTime(10.0)
+    config = fast()
+    config.private_interval = 50.0
+    sender = Sender(session_factory, transport, clock, config, monotonic=time, sleep=time.sleep)
+    await sender.run_until_idle()
+    assert transport.calls[5] == 1
+    async with session_factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    assert [r.status for r in rows] == ["failed", "failed"]
+    assert {outbox_db.failure_of(r.last_error) for r in rows} == {outbox_db.Failure.BLOCKED}
+
+
+@pytest.mark.parametrize(
+    ("answer", "failure"),
+    [
+        (
+            SendResult(Outcome.CHAT_GONE, error="Bad Request: chat not found"),
+            outbox_db.Failure.CHAT_NOT_FOUND,
+        ),
+        (
+            SendResult(Outcome.UNREACHABLE, error="Forbidden: bot was kicked from the group chat"),
+            outbox_db.Failure.REMOVED,
+        ),
+    ],
+)
+async def test_group_gone_marks_the_chat_dead_and_unlinks_the_cohort(
+    session_factory, clock, answer: SendResult, failure: outbox_db.Failure
+) -> None:
+    async with session_factory() as session:
+        programme = await add_programme(session, "P")
+        cohort = await add_cohort(session, programme, "P-1", group_chat_id=-500)
+        await session.commit()
+        cohort_id = cohort.id
+    await queue(session_factory, clock, [-500, 1])
+    # Queued for later: failed at once too, the group is gone.
+    await queue(
+        session_factory, clock, [-500], text="later", due_at=clock.now() + timedelta(hours=1)
+    )
+    transport = ScriptedTransport({-500: [answer]})
+    await Sender(session_factory, transport, clock, fast()).run_until_idle()
+
+    assert transport.calls[-500] == 1
+    assert transport.delivered == [(1, "hello 1")]
+    async with session_factory() as session:
+        rows = (
+            await session.exec(select(OutboxMessage).where(col(OutboxMessage.chat_id) == -500))
+        ).all()
+        unlinked = await session.get(Cohort, cohort_id)
+    assert [r.status for r in rows] == ["failed", "failed"]
+    assert {outbox_db.failure_of(r.last_error) for r in rows} == {failure}
+    assert unlinked is not None
+    assert unlinked.group_chat_id is None
+
+
+async def test_account_deleted_is_told_apart_from_a_block(session_factory, clock) -> None:
+    await queue(session_factory, clock, [8, 9])
+    transport = ScriptedTransport(
+        {8: [BLOCKED], 9: [SendResult(Outcome.UNREACHABLE, error="Forbidden: user is deactivated")]}
+    )
+    await Sender(session_factory, transport, clock, fast()).run_until_idle()
+    result = await statuses(session_factory)
+    assert outbox_db.failure_of(result[8][1]) is outbox_db.Failure.BLOCKED
+    assert outbox_db.failure_of(result[9][1]) is outbox_db.Failure.DEACTIVATED
+    assert "user is deactivated" in (result[9][1] or "")
+
+
+# --- the pace: a token bucket, in the sender's own (injected) time ----------------------------
+
+
+class PaceTime:
+    """Monotonic time that only moves when the sender waits; records every wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def paced(session_factory, clock, *, rate: float, catch_up: float) -> tuple[Sender, PaceTime]:
+    time = PaceTime()
+    config = SenderConfig(rate=rate, catch_up=catch_up)
+    transport = ScriptedTransport()
+    return Sender(session_factory, transport, clock, config, monotonic=time, sleep=time.sleep), time
+
+
+async def sends_without_waiting(sender: Sender, time: PaceTime, limit: int = 100) -> int:
+    """How many sends the pace lets out at once, before the first wait."""
+    waits = len(time.waits)
+    for count in range(limit):
+        await sender._pace()
+        if len(time.waits) > waits:
+            return count
+    return limit
+
+
+async def test_pace_lets_out_the_rate_and_a_small_catch_up(session_factory, clock) -> None:
+    # 4 a second (a slot every 0.25 s); up to half a second, 2 slots, made up after a stall.
+    sender, time = paced(session_factory, clock, rate=4, catch_up=0.5)
+    assert await sends_without_waiting(sender, time) == 3  # this slot and 2 made up
+    # Then one send per slot: 40 more sends take 10 s of the sender's time, not less.
+    start = time.now
+    for _ in range(40):
+        await sender._pace()
+    assert time.now - start == pytest.approx(10.0)
+    assert all(w == pytest.approx(0.25) for w in time.waits[1:])
+
+
+async def test_pace_makes_up_a_short_stall_but_not_a_long_one(session_factory, clock) -> None:
+    sender, time = paced(session_factory, clock, rate=4, catch_up=0.5)
+    for _ in range(10):
+        await sender._pace()
+    # A claim took half a second: the slot it cost goes out at once, with the current one.
+    time.now += 0.5
+    assert await sends_without_waiting(sender, time) == 2
+    # A stall of a minute: only catch_up's worth is made up, not 240 sends.
+    time.now += 60
+    assert await sends_without_waiting(sender, time) == 3
+
+
+async def test_no_catch_up_means_one_send_per_slot(session_factory, clock) -> None:
+    sender, time = paced(session_factory, clock, rate=4, catch_up=0.0)
+    time.now += 60
+    assert await sends_without_waiting(sender, time) == 1
+
+
+async def test_pace_waits_out_a_429_and_makes_nothing_up_after_it(session_factory, clock) -> None:
+    sender, time = paced(session_factory, clock, rate=4, catch_up=0.5)
+    for _ in range(5):
+        await sender._pace()
+    # Telegram answered 429 with retry_after 30: every send waits.
+    sender._handle(
+        OutboxMessage(id=None, chat_id=1, kind="t", dedupe_key="k", due_at=clock.now()),
+        SendResult(Outcome.RETRY_AFTER, retry_after=30),
+    )
+    paused = time.now
+    await sender._pace()
+    assert time.now == pytest.approx(paused + 30)
+    # Right after the pause one send goes out, and the next waits for its slot.
+    assert await sends_without_waiting(sender, time) == 0
+    assert time.waits[-1] == pytest.approx(0.25)
