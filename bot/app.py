@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -131,14 +132,20 @@ class Application:
         """Learn the bot's username and install the command menus."""
         from handlers.menus import install_menus
 
-        # Build the place-name indexes now rather than inside the first /timezone answer.
-        await asyncio.to_thread(resolve_timezone_text, "UTC", "en", self.clock.now())
+        # Build the place-name index now (a city name needs it) rather than inside the first
+        # /timezone answer.
+        await asyncio.to_thread(resolve_timezone_text, "Tashkent", "en", self.clock.now())
         me = await self.bot.get_me()
         if me.username:
             async with self.session_factory() as session:
                 await users_db.set_state(session, "bot_username", me.username, self.clock.now())
                 await session.commit()
         await install_menus(self.bot, self.settings)
+        # What exists now (aiogram's type models, catalogs, indexes) lives as long as the
+        # process: keep it out of the cyclic collector's full passes, which otherwise walk
+        # all of it and stall every update in flight.
+        gc.collect()
+        gc.freeze()
 
     async def run_polling(self) -> None:
         """Long polling until cancelled or interrupted."""
