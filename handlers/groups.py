@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
 from bot.services import registration as reg
 from bot.services import roles
@@ -50,6 +51,7 @@ async def cmd_link(
     settings: Settings,
     clock: Clock,
     bot: Bot,
+    sender: Sender | None = None,
 ) -> None:
     if message.from_user is None:
         return
@@ -70,7 +72,7 @@ async def cmd_link(
     if scope is not None and not scope:
         await message.reply(_("Only the programme's organisers can link a group to a cohort."))
         return
-    outcome = await reg.link_group(session, code, message.chat.id, scope, clock)
+    outcome = await reg.link_group(session, code, message.chat.id, scope, clock, settings, sender)
     if outcome == reg.LinkOutcome.UNKNOWN:
         await message.reply(
             _("There is no cohort {code} among the programmes you organise.").format(code=h(code))

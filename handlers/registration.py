@@ -23,13 +23,12 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from babel.dates import format_date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.sender import Sender
-from bot.i18n import babel_locale, format_time, use_locale
+from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
 from bot.services import people
 from bot.services import registration as reg
@@ -103,10 +102,6 @@ _STEPS = [
 # --- welcome --------------------------------------------------------------------------------
 
 
-def _date(value: object) -> str:
-    return format_date(value, "long", locale=babel_locale())  # type: ignore[arg-type]
-
-
 async def group_invite(bot: Bot, chat_id: int, user_id: int) -> str | None:
     """A single-use link to the cohort's group, or None when the bot cannot make one."""
     try:
@@ -119,31 +114,13 @@ async def group_invite(bot: Bot, chat_id: int, user_id: int) -> str | None:
     return link.invite_link
 
 
-async def welcome_text(
-    bot: Bot, view: reg.EnrolmentView, user_id: int, *, with_group: bool = True
-) -> str:
-    """What a newly registered trainee reads: the cohort, its dates, what to do next."""
-    lines = [_("Welcome to {cohort}!").format(cohort=h(view.cohort_name or view.cohort_code))]
-    if view.programme_title:
-        lines.append(h(view.programme_title))
-    if view.starts_on and view.ends_on:
-        lines.append(
-            _("Dates: {start} – {end}").format(start=_date(view.starts_on), end=_date(view.ends_on))
-        )
-    elif view.starts_on:
-        lines.append(_("Starts on {start}").format(start=_date(view.starts_on)))
-    lines += [
-        "",
-        _("What next:"),
-        _("• I will remind you before each session, in your own time zone."),
-        _("• /settings shows your language and time zone; change them there if needed."),
-        _("• /profile shows what we store about you."),
-    ]
-    if with_group and view.group_chat_id is not None:
+async def welcome_text(bot: Bot, view: reg.EnrolmentView, user_id: int) -> str:
+    """What a newly registered trainee reads (see :func:`reg.welcome_text`), with a personal
+    invitation to the cohort's group chat when the bot can make one."""
+    link = None
+    if view.group_chat_id is not None:
         link = await group_invite(bot, view.group_chat_id, user_id)
-        if link:
-            lines += ["", _("Join your cohort's group chat: {link}").format(link=link)]
-    return "\n".join(lines)
+    return reg.welcome_text(view, link)
 
 
 def _zone_keyboard(zones: list[str], locale: str, clock: Clock) -> InlineKeyboardMarkup:
@@ -188,6 +165,9 @@ async def cmd_start_code(
                 "organisers for a new one."
             )
         )
+        return
+    if isinstance(found, reg.EndedCohort):
+        await message.answer(reg.ended_text(found))
         return
     if isinstance(found, reg.PersonalInvite):
         if found.state == reg.CodeState.YOURS:
@@ -263,6 +243,11 @@ async def on_personal_answer(
     )
     if result.outcome == reg.BindOutcome.UNKNOWN:
         await query.answer(_("This button is no longer active."))
+        return
+    if result.outcome == reg.BindOutcome.ENDED and result.ended is not None:
+        await query.answer()
+        if message is not None:
+            await message.edit_text(reg.ended_text(result.ended))
         return
     if result.outcome == reg.BindOutcome.TAKEN:
         await query.answer()
@@ -646,13 +631,6 @@ def _field_label(name: str) -> str:
 
 
 def _profile_text(profile: reg.Profile, enrolments: list[reg.EnrolmentView], locale: str) -> str:
-    statuses = {
-        "active": _("registered"),
-        "pending": _("awaiting approval"),
-        "waiting": _("on the waiting list"),
-        "withdrawn": _("withdrawn"),
-        "rejected": _("not approved"),
-    }
     lines = [
         _("Your details:"),
         f"{_field_label('full_name')}: {h(profile.full_name)}",
@@ -665,8 +643,7 @@ def _profile_text(profile: reg.Profile, enrolments: list[reg.EnrolmentView], loc
         lines += ["", _("Your cohorts:")]
         for view in enrolments:
             lines.append(
-                f"• {h(view.cohort_name or view.cohort_code)} — "
-                f"{statuses.get(view.status, view.status)}"
+                f"• {h(view.cohort_name or view.cohort_code)} — {reg.status_label(view.status)}"
             )
     lines += ["", _("Use the buttons to correct a detail.")]
     return "\n".join(lines)

@@ -22,6 +22,8 @@ CANCELLED = "cancelled"
 ACTIVE = "active"
 #: The outbox ``kind`` of reminders (the planner and /reminders use it to find them).
 REMINDER_KIND = "reminder"
+#: The outbox ``kind`` of the morning digest (``bot.services.reminders.DIGEST_KIND``).
+DIGEST_KIND = "digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +293,53 @@ async def drop_cohort_pending_reminders(session: AsyncSession, cohort_id: int) -
         )
         dropped += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return dropped
+
+
+async def drop_user_cohort_reminders(session: AsyncSession, user_id: int, cohort_id: int) -> int:
+    """Delete a person's waiting reminders of one cohort's sessions (they left the cohort).
+
+    Reminders of the person's other cohorts stay. Nothing was sent, so nothing is lost; the
+    planner queues reminders only for active members, so none come back.
+    """
+    ids = list(
+        (
+            await session.exec(
+                select(TrainingSession.id).where(col(TrainingSession.cohort_id) == cohort_id)
+            )
+        ).all()
+    )
+    dropped = 0
+    for start in range(0, len(ids), 100):
+        prefixes = [
+            col(OutboxMessage.dedupe_key).startswith(f"reminder:{sid}:{user_id}:")
+            for sid in ids[start : start + 100]
+        ]
+        result = await session.execute(
+            delete(OutboxMessage).where(
+                col(OutboxMessage.user_id) == user_id,
+                col(OutboxMessage.kind) == REMINDER_KIND,
+                col(OutboxMessage.status) == outbox_db.PENDING,
+                or_(*prefixes),
+            )
+        )
+        dropped += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return dropped
+
+
+async def drop_pending_digests(session: AsyncSession, user_id: int) -> int:
+    """Delete a person's morning digests that are still waiting; returns how many.
+
+    Deleting frees their dedupe keys, so the digest planner writes the day's digest afresh
+    from the cohorts the person is still active in (and writes none when there are none).
+    """
+    result = await session.execute(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.user_id) == user_id,
+            col(OutboxMessage.kind) == DIGEST_KIND,
+            col(OutboxMessage.status) == outbox_db.PENDING,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def get_session(session: AsyncSession, session_id: int) -> TrainingSession | None:

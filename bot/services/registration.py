@@ -9,12 +9,14 @@ change that causes them, in the recipient's language.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import update
 from sqlmodel import col
@@ -24,15 +26,16 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db
+from bot.db import timetable as timetable_db
 from bot.db import users as users_db
 from bot.db.models import Cohort, Enrolment, Programme, RosterEntry, User
 from bot.delivery.outbox import Envelope, enqueue
-from bot.i18n import SUPPORTED_LOCALES, use_locale
+from bot.i18n import SUPPORTED_LOCALES, babel_locale, normalize_locale, use_locale
 from bot.i18n import gettext as _
 from bot.services import people, roles
 from bot.services.countries import country_name, resolve_country, suggest_countries
 from bot.services.roster_import import new_code
-from bot.services.timezones import default_zone_for_country, zones_for_country
+from bot.services.timezones import default_zone_for_country, zone_label, zones_for_country
 
 MAX_NAME = 256
 MAX_ORGANISATION = 256
@@ -178,6 +181,167 @@ def _cohort_label(cohort: Cohort) -> str:
     return f"{cohort.name} ({cohort.code})" if cohort.name else cohort.code
 
 
+def _h(value: object) -> str:
+    """Escape a value for Telegram's HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def day_text(value: date) -> str:
+    """A calendar date in the current locale, in words: "2 April 2027"."""
+    return str(format_date(value, "long", locale=babel_locale()))
+
+
+async def _cohort_ended(session: AsyncSession, cohort: Cohort, now: datetime) -> bool:
+    """Whether the cohort's last day is over in the programme's home time zone."""
+    if cohort.ends_on is None:
+        return False
+    programme = await reg_db.get_programme(session, cohort.programme_id)
+    zone = ZoneInfo(programme.home_timezone) if programme is not None else ZoneInfo("UTC")
+    return now.astimezone(zone).date() > cohort.ends_on
+
+
+@dataclass(frozen=True, slots=True)
+class EndedCohort:
+    """A link to a cohort that is over: nobody can join it any more."""
+
+    code: str
+    name: str
+    ends_on: date
+
+
+def _ended(cohort: Cohort) -> EndedCohort:
+    return EndedCohort(cohort.code, cohort.name, cohort.ends_on or date.min)
+
+
+def ended_text(ended: EndedCohort) -> str:
+    """The refusal of a link to a cohort that is over, in the current locale."""
+    return _("{cohort} ended on {date}; please contact the organisers.").format(
+        cohort=_h(ended.name or ended.code), date=day_text(ended.ends_on)
+    )
+
+
+# --- what a trainee reads about their cohort ------------------------------------------------
+
+
+def status_label(status: str) -> str:
+    """An enrolment's status in words, in the current locale."""
+    labels = {
+        reg_db.ACTIVE: _("registered"),
+        reg_db.PENDING: _("awaiting approval"),
+        reg_db.WAITING: _("on the waiting list"),
+        reg_db.WITHDRAWN: _("withdrawn"),
+        reg_db.REJECTED: _("not approved"),
+    }
+    return labels.get(status, status)
+
+
+def cohort_details(view: EnrolmentView) -> list[str]:
+    """The programme's title and the cohort's dates, one line each (current locale)."""
+    lines = []
+    if view.programme_title:
+        lines.append(_h(view.programme_title))
+    if view.starts_on and view.ends_on:
+        lines.append(
+            _("Dates: {start} – {end}").format(
+                start=day_text(view.starts_on), end=day_text(view.ends_on)
+            )
+        )
+    elif view.starts_on:
+        lines.append(_("Starts on {start}").format(start=day_text(view.starts_on)))
+    return lines
+
+
+def next_steps() -> list[str]:
+    """What a registered trainee does next, as a titled list (current locale)."""
+    return [
+        _("What next:"),
+        _("• /schedule, /today and /next show your sessions in your own time zone."),
+        _("• I will remind you before each session, in your own time zone."),
+        _("• /settings shows your language and time zone; change them there if needed."),
+        _("• /profile shows what we store about you."),
+    ]
+
+
+def group_hint() -> str:
+    """How to get into the cohort's group chat when no link comes with the message."""
+    return _("Your cohort has a group chat: send /group for your personal invitation link.")
+
+
+def welcome_text(view: EnrolmentView, group_link: str | None = None) -> str:
+    """What a newly registered trainee reads: the cohort, its dates, what to do next.
+
+    ``group_link`` is a personal invitation to the cohort's group chat; without one, a cohort
+    with a group chat points to /group.
+    """
+    lines = [_("Welcome to {cohort}!").format(cohort=_h(view.cohort_name or view.cohort_code))]
+    lines += cohort_details(view)
+    lines += ["", *next_steps()]
+    if group_link:
+        lines += ["", _("Join your cohort's group chat: {link}").format(link=group_link)]
+    elif view.group_chat_id is not None:
+        lines += ["", group_hint()]
+    return "\n".join(lines)
+
+
+async def _queue_welcome(
+    session: AsyncSession,
+    settings: Settings,
+    enrolment: Enrolment,
+    cohort: Cohort,
+    headline: Callable[[], str],
+    dedupe_key: str,
+    now: datetime,
+) -> None:
+    """Queue the welcome of a trainee whose enrolment just became active (approved, or
+    promoted from the waiting list), in their language, and set their time zone from their
+    country when it has a single one. The same welcome as a direct registration.
+    """
+    if enrolment.id is None or cohort.id is None:
+        return
+    user = await users_db.get_user(session, enrolment.user_id)
+    locale = _locale_for(user, settings)
+    entry = (
+        await reg_db.get_entry(session, enrolment.roster_entry_id)
+        if enrolment.roster_entry_id is not None
+        else None
+    )
+    zone_set: str | None = None
+    several_zones = False
+    if user is not None and user.timezone is None and entry is not None and entry.country:
+        zone_set = default_zone_for_country(entry.country, now)
+        if zone_set is not None:
+            user.timezone = zone_set
+            user.updated_at = now
+        else:
+            several_zones = bool(zones_for_country(entry.country))
+    programme = await reg_db.get_programme(session, cohort.programme_id)
+    view = EnrolmentView(
+        enrolment_id=enrolment.id,
+        cohort_id=cohort.id,
+        cohort_code=cohort.code,
+        cohort_name=cohort.name,
+        programme_title=programme_title(programme, locale),
+        status=enrolment.status,
+        starts_on=cohort.starts_on,
+        ends_on=cohort.ends_on,
+        group_chat_id=cohort.group_chat_id,
+    )
+
+    def render() -> str:
+        parts = [headline(), welcome_text(view)]
+        if zone_set is not None:
+            parts.append(
+                _("I set your time zone to {place}; /timezone changes it.").format(
+                    place=_h(zone_label(zone_set, locale))
+                )
+            )
+        elif several_zones:
+            parts.append(_("Your country has several time zones; send /timezone to choose yours."))
+        return "\n\n".join(parts)
+
+    await _tell(session, settings, enrolment.user_id, "registration", dedupe_key, now, render)
+
+
 # --- what a /start payload is ---------------------------------------------------------------
 
 
@@ -219,24 +383,30 @@ async def open_start_code(
     settings: Settings,
     clock: Clock,
     sender: Waker | None = None,
-) -> PersonalInvite | CohortInvite | None:
+) -> PersonalInvite | CohortInvite | EndedCohort | None:
     """What ``/start <payload>`` refers to; None for an unknown code.
 
     A personal code bound to someone else is reported to the programme's staff (once per
-    code and account) and comes back as ``TAKEN``.
+    code and account) and comes back as ``TAKEN``. A free personal code or a cohort link of
+    a cohort that is over (its last day has passed in the programme's home time zone) comes
+    back as :class:`EndedCohort`, so nobody joins it.
     """
+    now = clock.now()
     entry = await reg_db.get_entry_by_code(session, payload)
     if entry is not None:
         cohort = await reg_db.get_cohort(session, entry.cohort_id)
         if cohort is None:
             return None
         if entry.user_id is None:
+            if await _cohort_ended(session, cohort, now):
+                await session.commit()  # nothing was written; returns the connection
+                return _ended(cohort)
             state = CodeState.FREE
         elif entry.user_id == user_id:
             state = CodeState.YOURS
         else:
             state = CodeState.TAKEN
-            await _report_taken(session, entry, cohort, user_id, settings, clock.now())
+            await _report_taken(session, entry, cohort, user_id, settings, now)
         # Ending the transaction also returns the connection while the bot answers.
         await session.commit()
         if state == CodeState.TAKEN:
@@ -254,6 +424,11 @@ async def open_start_code(
         await session.commit()
         return None
     enrolment = await reg_db.find_enrolment(session, user_id, cohort.id)
+    if (enrolment is None or enrolment.status != reg_db.ACTIVE) and await _cohort_ended(
+        session, cohort, now
+    ):
+        await session.commit()
+        return _ended(cohort)
     invite = CohortInvite(
         cohort_id=cohort.id,
         code=cohort.code,
@@ -312,6 +487,7 @@ class BindOutcome(StrEnum):
     BOUND = "bound"
     ALREADY = "already"
     TAKEN = "taken"
+    ENDED = "ended"
     UNKNOWN = "unknown"
 
 
@@ -327,6 +503,8 @@ class BindResult:
     zone_choices: list[str] = field(default_factory=list)
     #: The cohort as the welcome shows it (in the language given to the bind call).
     view: EnrolmentView | None = None
+    #: The cohort, when it is over and the code was not bound.
+    ended: EndedCohort | None = None
 
 
 async def bind_personal_code(
@@ -353,6 +531,9 @@ async def bind_personal_code(
     if entry.user_id == user_id:
         await session.commit()
         return BindResult(BindOutcome.ALREADY, cohort.id)
+    if await _cohort_ended(session, cohort, now):
+        await session.commit()
+        return BindResult(BindOutcome.ENDED, cohort.id, ended=_ended(cohort))
     enrolment = await reg_db.find_enrolment(session, user_id, cohort.id)
     user = await users_db.get_user(session, user_id)
     programme = await reg_db.get_programme(session, cohort.programme_id)
@@ -455,7 +636,9 @@ async def register_with_form(
     cohort = await reg_db.get_cohort(session, cohort_id)
     if cohort is None or cohort.id is None:
         return FormOutcome.UNKNOWN
-    if cohort.registration_mode not in ("open", "approval"):
+    if cohort.registration_mode not in ("open", "approval") or await _cohort_ended(
+        session, cohort, now
+    ):
         return FormOutcome.CLOSED
     enrolment = await reg_db.find_enrolment(session, user_id, cohort.id)
     if enrolment is not None and enrolment.status in (
@@ -625,27 +808,25 @@ async def decide(
     enrolment.status = reg_db.ACTIVE if approve else reg_db.REJECTED
     enrolment.updated_at = now
     label = _cohort_label(cohort)
+    key = f"reg-decision:{enrolment_id}:{enrolment.status}:{enrolment.created_at.isoformat()}"
 
-    def render() -> str:
-        if approve:
+    if approve:
+
+        def approved() -> str:
+            return _("Good news: your registration for {cohort} is approved.").format(
+                cohort=html.escape(label)
+            )
+
+        await _queue_welcome(session, settings, enrolment, cohort, approved, key, now)
+    else:
+
+        def rejected() -> str:
             return _(
-                "Good news: your registration for {cohort} is approved. Send /start to see "
-                "what comes next."
+                "Sorry, your registration for {cohort} was not approved. If you think this "
+                "is a mistake, please contact the organisers."
             ).format(cohort=html.escape(label))
-        return _(
-            "Sorry, your registration for {cohort} was not approved. If you think this is a "
-            "mistake, please contact the organisers."
-        ).format(cohort=html.escape(label))
 
-    await _tell(
-        session,
-        settings,
-        enrolment.user_id,
-        "registration",
-        f"reg-decision:{enrolment_id}:{enrolment.status}:{enrolment.created_at.isoformat()}",
-        now,
-        render,
-    )
+        await _tell(session, settings, enrolment.user_id, "registration", key, now, rejected)
     await session.flush()
     if not approve:
         await _promote_waiting(session, cohort, settings, now)
@@ -677,27 +858,24 @@ async def _promote_waiting(
         waiting.updated_at = now
         await session.flush()
         label = _cohort_label(cohort)
+        key = f"reg-promoted:{waiting.id}:{now.isoformat()}"
+        if approval:
 
-        def render(approval: bool = approval, label: str = label) -> str:
-            if approval:
+            def asked(label: str = label) -> str:
                 return _(
                     "A place has freed up in {cohort}. Your request now goes to the organisers "
                     "for approval; I will tell you their answer."
                 ).format(cohort=html.escape(label))
-            return _(
-                "Good news: a place has freed up in {cohort} and it is yours. Send /start to "
-                "see what comes next."
-            ).format(cohort=html.escape(label))
 
-        await _tell(
-            session,
-            settings,
-            waiting.user_id,
-            "registration",
-            f"reg-promoted:{waiting.id}:{now.isoformat()}",
-            now,
-            render,
-        )
+            await _tell(session, settings, waiting.user_id, "registration", key, now, asked)
+        else:
+
+            def yours(label: str = label) -> str:
+                return _("Good news: a place has freed up in {cohort} and it is yours.").format(
+                    cohort=html.escape(label)
+                )
+
+            await _queue_welcome(session, settings, waiting, cohort, yours, key, now)
         if approval:
             entry = (
                 await reg_db.get_entry(session, waiting.roster_entry_id)
@@ -769,7 +947,10 @@ async def withdraw(
     clock: Clock,
     sender: Waker | None = None,
 ) -> bool:
-    """Leave a cohort (the person's own enrolment only); the place goes to the next in line."""
+    """Leave a cohort (the person's own enrolment only); the place goes to the next in line.
+
+    The person's queued reminders of the cohort's sessions are deleted with it.
+    """
     now = clock.now()
     enrolment = await reg_db.get_enrolment(session, enrolment_id)
     if enrolment is None or enrolment.user_id != user_id:
@@ -779,6 +960,11 @@ async def withdraw(
     enrolment.status = reg_db.WITHDRAWN
     enrolment.updated_at = now
     await session.flush()
+    # Reminders already queued for the cohort's sessions go; the planner queues reminders for
+    # active members only, so none come back. The morning digest is planned afresh from the
+    # cohorts the person is still active in (none when there are none).
+    await timetable_db.drop_user_cohort_reminders(session, user_id, enrolment.cohort_id)
+    await timetable_db.drop_pending_digests(session, user_id)
     cohort = await reg_db.get_cohort(session, enrolment.cohort_id)
     if cohort is not None:
         await _promote_waiting(session, cohort, settings, now)
@@ -906,7 +1092,8 @@ async def forget_me(
     Roster entries lose names, e-mail, phone and organisation (the country stays for
     aggregate figures), are unbound and get a new code, so the old personal link is dead.
     Enrolments stay, withdrawn, so that the cohort's figures still add up; freed places go to
-    the waiting list. The user row keeps only the id.
+    the waiting list. The user row keeps only the id. Reminders and digests still queued for
+    the person are deleted.
     """
     now = clock.now()
     entries = await reg_db.entries_of_user(session, user_id)
@@ -939,7 +1126,11 @@ async def forget_me(
         user.locale = None
         user.timezone = None
         user.reminder_offsets = None
+        user.daily_digest = False
         user.updated_at = now
+    # Nothing queued for the person's sessions reaches them any more.
+    await timetable_db.drop_pending_reminders(session, user_id)
+    await timetable_db.drop_pending_digests(session, user_id)
     await session.flush()
     for cohort_id in dict.fromkeys(freed):
         cohort = await reg_db.get_cohort(session, cohort_id)
@@ -1014,17 +1205,57 @@ class LinkOutcome(StrEnum):
 
 
 async def link_group(
-    session: AsyncSession, cohort_code: str, chat_id: int, scope: set[int] | None, clock: Clock
+    session: AsyncSession,
+    cohort_code: str,
+    chat_id: int,
+    scope: set[int] | None,
+    clock: Clock,
+    settings: Settings,
+    sender: Waker | None = None,
 ) -> LinkOutcome:
-    """Make ``chat_id`` the cohort's group; unknown when the cohort is outside ``scope``."""
+    """Make ``chat_id`` the cohort's group; unknown when the cohort is outside ``scope``.
+
+    The cohort's active trainees are told, each in their language, to send /group for their
+    invitation: once per person and chat, however often the group is linked.
+    """
     cohort = await cohort_in_scope(session, cohort_code, scope)
-    if cohort is None:
+    if cohort is None or cohort.id is None:
         return LinkOutcome.UNKNOWN
     if cohort.group_chat_id == chat_id:
         return LinkOutcome.ALREADY
+    now = clock.now()
     cohort.group_chat_id = chat_id
-    cohort.updated_at = clock.now()
+    cohort.updated_at = now
+    programme = await reg_db.get_programme(session, cohort.programme_id)
+    texts: dict[str, str] = {}
+    envelopes = []
+    for member in await timetable_db.members_of_cohorts(session, [cohort.id]):
+        locale = (
+            member.locale
+            if member.locale in SUPPORTED_LOCALES
+            else normalize_locale(member.language_code) or settings.default_locale
+        )
+        text = texts.get(locale)
+        if text is None:
+            with use_locale(locale):
+                name = cohort.name or programme_title(programme, locale) or cohort.code
+                text = texts[locale] = _(
+                    "{cohort} now has a group chat. Send /group for your personal invitation link."
+                ).format(cohort=_h(name))
+        envelopes.append(
+            Envelope(
+                chat_id=member.user_id,
+                user_id=member.user_id,
+                kind="registration",
+                dedupe_key=f"group-linked:{cohort.id}:{chat_id}:{member.user_id}",
+                due_at=now,
+                payload={"text": text},
+            )
+        )
+    added = await enqueue(session, envelopes, now)
     await session.commit()
+    if added:
+        _wake(sender)
     return LinkOutcome.LINKED
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from sqlmodel import select
+import pytest
+from sqlmodel import col, select
 
 from bot.db.models import Cohort, Enrolment, OutboxMessage, RosterEntry, User
 from bot.sandbox import Sandbox, SandboxChat, SandboxUser, TranscriptEntry
-from bot.services import roles
+from bot.scheduling import jobs
+from bot.services import roles, timetable
 from tests.registration.conftest import (
     EXAMPLES,
     OTHER_PROGRAMME_YAML,
@@ -21,7 +24,9 @@ from tests.support.e2e import RunningBot
 from tests.support.settings import make_settings
 
 ROSTER_CSV = (EXAMPLES / "roster.csv").read_bytes()
+TIMETABLE_CSV = (EXAMPLES / "timetable.csv").read_bytes()
 AMINA_EMAIL = "amina.nakato@mtic.go.ug"
+BILAL_EMAIL = "bilal.qureshi@tdap.gov.pk"
 
 
 async def _setup(bot: RunningBot, clock, roster: bytes | None = ROSTER_CSV) -> None:
@@ -192,14 +197,16 @@ async def test_country_with_several_zones_asks_which(
 # --- cohort links, approval, waiting list ---------------------------------------------------
 
 
-async def _fill_form(sb: Sandbox, user: SandboxUser, cohort: str, email: str) -> TranscriptEntry:
+async def _fill_form(
+    sb: Sandbox, user: SandboxUser, cohort: str, email: str, country: str = "Узбекистан"
+) -> TranscriptEntry:
     intro = await _say(sb, user, f"/start {cohort}")
     assert "Five short questions" in (intro.text or "")
     ask_name = await sb.next_bot_message(user.id)
     assert "full name" in (ask_name.text or "")
     ask_country = await _say(sb, user, f"{user.first_name} Testova")
     assert "country" in (ask_country.text or "")
-    ask_org = await _say(sb, user, "Узбекистан")
+    ask_org = await _say(sb, user, country)
     assert "organisation" in (ask_org.text or "")
     ask_email = await _say(sb, user, "Ministry of Trade")
     assert "e-mail" in (ask_email.text or "")
@@ -625,3 +632,228 @@ async def test_group_link_join_requests_and_migration(
         queued = (await session.exec(select(OutboxMessage))).all()
     assert cohort.group_chat_id == supergroup.id
     assert all(m.chat_id != group.id or m.status != "pending" for m in queued)
+
+
+# --- what happens after registration ---------------------------------------------------------
+
+
+async def _register(sb: Sandbox, user: SandboxUser, code: str) -> None:
+    """Open a personal link, answer Yes, and read what the bot said."""
+    ask = await _say(sb, user, f"/start {code}")
+    await _press(sb, user, ask, "Yes")
+    await sb.settle()
+    sb.unread_bot_messages(user.id)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("leaving", ["/withdraw", "/forgetme"])
+async def test_no_reminders_or_digest_after_leaving(
+    running_bot: RunningBot, sandbox: Sandbox, trainee: SandboxUser, clock, leaving: str
+) -> None:
+    await _setup(running_bot, clock)
+    async with running_bot.session_factory() as session:
+        await timetable.apply_import(
+            session, data=TIMETABLE_CSV, filename="t.csv", clock=clock, cohort_code="A-ROSTER"
+        )
+    stayer = SandboxUser(id=7800, first_name="Bilal", language_code="en")
+    await _register(sandbox, trainee, await _code_of(running_bot, AMINA_EMAIL))
+    await _register(sandbox, stayer, await _code_of(running_bot, BILAL_EMAIL))
+    async with running_bot.session_factory() as session:
+        for person in (trainee, stayer):
+            user = await session.get(User, person.id)
+            assert user is not None
+            user.daily_digest = True
+        await session.commit()
+
+    # The morning of the first session (19:00 in Beijing, 11:00 UTC): the day's digest and
+    # the reminder 15 minutes before are queued for both trainees.
+    clock.set(_utc("2027-03-08 04:30"))
+    await jobs.run_all(running_bot.session_factory, clock)
+    async with running_bot.session_factory() as session:
+        queued = (
+            await session.exec(
+                select(OutboxMessage.kind).where(
+                    col(OutboxMessage.user_id) == trainee.id, col(OutboxMessage.status) == "pending"
+                )
+            )
+        ).all()
+    assert set(queued) == {"digest", "reminder"}
+
+    # Amina leaves before any of it is due.
+    if leaving == "/withdraw":
+        choose = await _say(sandbox, trainee, "/withdraw")
+        await _press(sandbox, trainee, choose, "Cohort A")
+        await sandbox.settle()
+        [confirm] = [
+            m for m in sandbox.bot_messages(trainee.id) if m.message_id == choose.message_id
+        ]
+        await _press(sandbox, trainee, confirm, "Yes, leave")
+    else:
+        confirm = await _say(sandbox, trainee, "/forgetme")
+        await _press(sandbox, trainee, confirm, "Yes, erase")
+    # The service has committed once the question is replaced by the answer.
+    await sandbox.wait_for(
+        lambda: any(
+            m.message_id == confirm.message_id
+            and m.content.startswith(("You have left", "Your personal data has been erased"))
+            for m in sandbox.bot_messages(trainee.id)
+        ),
+        timeout=10,
+    )
+    await sandbox.settle()
+    sandbox.unread_bot_messages(trainee.id)
+
+    await jobs.fast_forward_to(
+        running_bot.session_factory, clock, running_bot.app.sender, _utc("2027-03-08 11:00")
+    )
+    await sandbox.settle()
+    stayed = [m.content for m in sandbox.unread_bot_messages(stayer.id)]
+    assert any(text.startswith("☀️ Today") for text in stayed), stayed
+    assert any(text.startswith("⏰ Opening Ceremony") for text in stayed), stayed
+    assert sandbox.unread_bot_messages(trainee.id) == []
+
+
+async def test_approved_trainee_gets_the_welcome_and_start_shows_the_cohort(
+    running_bot: RunningBot, sandbox: Sandbox, trainee: SandboxUser, admin: SandboxUser, clock
+) -> None:
+    await _setup(running_bot, clock, roster=None)
+    await _fill_form(sandbox, trainee, "A-APPROVAL", "amina@example.org")
+    request = await sandbox.next_bot_message(admin.id, timeout=10)
+    await _press(sandbox, admin, request, "Approve")
+    told = await sandbox.next_bot_message(trainee.id, timeout=10)
+    text = told.text or ""
+    assert text.startswith("Good news: your registration for Observers (A-APPROVAL) is approved.")
+    assert "Welcome to Observers!\nDigital Trade Seminar\n\nWhat next:" in text
+    assert "/schedule, /today and /next show your sessions" in text
+    assert "I set your time zone to Tashkent (Uzbekistan); /timezone changes it." in text
+    assert "/start" not in text
+    async with running_bot.session_factory() as session:
+        user = await session.get(User, trainee.id)
+    assert user is not None
+    assert user.timezone == "Asia/Tashkent"
+
+    start = await _say(sandbox, trainee, "/start")
+    text = start.text or ""
+    assert text.startswith("Welcome, Amina!\n\nYour cohorts:\n• Observers\n  Digital Trade Seminar")
+    assert "What next:" in text
+    assert "I am the assistant of your training programme" not in text
+    assert "tell me your time zone" not in text
+
+
+async def test_promoted_trainee_gets_the_welcome_and_is_asked_for_the_zone(
+    running_bot: RunningBot, sandbox: Sandbox, trainee: SandboxUser, clock
+) -> None:
+    await _setup(running_bot, clock, roster=None)
+    await _fill_form(sandbox, trainee, "A-OPEN", "amina@example.org")
+    ana = SandboxUser(id=7401, first_name="Ana", language_code="en")
+    waiting = await _fill_form(sandbox, ana, "A-OPEN", "ana@example.org", country="Mexico")
+    assert "waiting list" in (waiting.text or "")
+    pending = await _say(sandbox, ana, "/start")
+    assert "• Open cohort — on the waiting list" in (pending.text or "")
+    assert "I am the assistant of your training programme" in (pending.text or "")
+
+    await sandbox.settle()
+    sandbox.unread_bot_messages(trainee.id)
+    choose = await _say(sandbox, trainee, "/withdraw")
+    await _press(sandbox, trainee, choose, "Open cohort")
+    await sandbox.settle()
+    [confirm] = [m for m in sandbox.bot_messages(trainee.id) if m.message_id == choose.message_id]
+    await _press(sandbox, trainee, confirm, "Yes, leave")
+    told = await sandbox.next_bot_message(ana.id, timeout=10)
+    text = told.text or ""
+    assert text.startswith(
+        "Good news: a place has freed up in Open cohort (A-OPEN) and it is yours."
+    )
+    assert "Welcome to Open cohort!" in text
+    assert "Dates: 8 March 2027 – 2 April 2027" in text
+    assert "Your country has several time zones; send /timezone to choose yours." in text
+    async with running_bot.session_factory() as session:
+        user = await session.get(User, ana.id)
+    assert user is not None
+    assert user.timezone is None
+
+    start = await _say(sandbox, ana, "/start")
+    text = start.text or ""
+    assert "• Open cohort\n  Digital Trade Seminar\n  Dates: 8 March 2027 – 2 April 2027" in text
+    assert "What next:" in text
+    assert "tell me your time zone" in text
+    left = await _say(sandbox, trainee, "/start")
+    assert "Your cohorts" not in (left.text or "")
+
+
+async def test_links_of_an_ended_cohort_are_refused(
+    running_bot: RunningBot, sandbox: Sandbox, trainee: SandboxUser, clock
+) -> None:
+    await _setup(running_bot, clock)
+    code = await _code_of(running_bot, AMINA_EMAIL)
+    # 23:59 on the cohort's last day in Beijing (15:59 UTC): the link still works.
+    clock.set(_utc("2027-04-02 15:59"))
+    ask = await _say(sandbox, trainee, f"/start {code}")
+    assert (ask.text or "").startswith("Are you Amina Nakato")
+    # Midnight in Beijing: the cohort is over, although it is still 2 April in UTC.
+    clock.set(_utc("2027-04-02 16:00"))
+    await _press(sandbox, trainee, ask, "Yes")
+    await sandbox.settle()
+    [edited] = [m for m in sandbox.bot_messages(trainee.id) if m.message_id == ask.message_id]
+    ended = "Cohort A ended on 2 April 2027; please contact the organisers."
+    assert edited.text == ended
+    again = await _say(sandbox, trainee, f"/start {code}")
+    assert again.text == ended
+    open_link = await _say(sandbox, trainee, "/start A-OPEN")
+    assert open_link.text == "Open cohort ended on 2 April 2027; please contact the organisers."
+    assert await _enrolment(running_bot, trainee.id, "A-ROSTER") is None
+    assert await _enrolment(running_bot, trainee.id, "A-OPEN") is None
+    async with running_bot.session_factory() as session:
+        entry = (
+            await session.exec(select(RosterEntry).where(RosterEntry.personal_code == code))
+        ).one()
+    assert entry.user_id is None
+    # A cohort without an end date still takes registrations.
+    form = await _say(sandbox, trainee, "/start A-APPROVAL")
+    assert "Five short questions" in (form.text or "")
+
+
+async def _add_group(sb: Sandbox, admin: SandboxUser, group: SandboxChat) -> None:
+    await sb.add_bot_to_group(admin, group)
+    sb.world.group_chat(group).bot_status = "administrator"
+    await sb.next_bot_message(group.id)  # the bot's hello
+
+
+async def test_linking_a_group_tells_registered_trainees_once_per_chat(
+    running_bot: RunningBot, sandbox: Sandbox, trainee: SandboxUser, admin: SandboxUser, clock
+) -> None:
+    await _setup(running_bot, clock)
+    await _register(sandbox, trainee, await _code_of(running_bot, AMINA_EMAIL))
+    await _say(sandbox, admin, "/help")
+    group = SandboxChat(-100600, "group", "Cohort A chat")
+    await _add_group(sandbox, admin, group)
+
+    await sandbox.send_text(admin, "/link A-ROSTER", chat=group)
+    linked = await sandbox.next_bot_message(group.id)
+    assert "this is now the group of A-ROSTER" in (linked.text or "")
+    told = await sandbox.next_bot_message(trainee.id, timeout=10)
+    news = "Cohort A now has a group chat. Send /group for your personal invitation link."
+    assert told.text == news
+
+    # The same chat again, then another chat and back: one message per chat.
+    await sandbox.send_text(admin, "/link A-ROSTER", chat=group)
+    already = await sandbox.next_bot_message(group.id)
+    assert "already linked" in (already.text or "")
+    other = SandboxChat(-100601, "group", "Cohort A, second chat")
+    await _add_group(sandbox, admin, other)
+    await sandbox.send_text(admin, "/link A-ROSTER", chat=other)
+    await sandbox.next_bot_message(other.id)
+    second = await sandbox.next_bot_message(trainee.id, timeout=10)
+    assert second.text == news
+    await sandbox.send_text(admin, "/link A-ROSTER", chat=group)
+    back = await sandbox.next_bot_message(group.id)
+    assert "this is now the group of A-ROSTER" in (back.text or "")
+    await jobs.wait_until_delivered(running_bot.session_factory, clock, running_bot.app.sender)
+    await sandbox.settle()
+    assert sandbox.unread_bot_messages(trainee.id) == []
+
+    invite = await _say(sandbox, trainee, "/group")
+    assert "https://t.me/+" in (invite.text or "")

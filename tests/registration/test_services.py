@@ -6,14 +6,24 @@ import argparse
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.cli_registration import add_commands, run_command
-from bot.db.models import Cohort, Programme, RoleGrant, RosterEntry
-from bot.services import programmes, roles, roster_import
+from bot.db.models import (
+    Cohort,
+    Enrolment,
+    OutboxMessage,
+    Programme,
+    RoleGrant,
+    RosterEntry,
+    TrainingSession,
+    User,
+)
+from bot.services import programmes, registration, reminders, roles, roster_import, timetable
 from tests.registration.conftest import (
     EXAMPLES,
     PROGRAMME_YAML,
@@ -300,3 +310,103 @@ async def test_cli_programme_roster_and_grant(database_url, tmp_path, clock, cap
         await _cli(settings, clock, "grant", "555", "--programme", "NOPE", "--role", "admin") == 1
     )
     assert await run_command(argparse.Namespace(command="migrate"), settings, clock) is None
+
+
+# --- leaving: queued reminders and digests --------------------------------------------------
+
+TIMETABLE_CSV = (EXAMPLES / "timetable.csv").read_bytes()
+LEAVER = 7001
+
+
+async def _queued(session_factory, user_id: int) -> list[OutboxMessage]:
+    async with session_factory() as session:
+        rows = await session.exec(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.user_id) == user_id,
+                col(OutboxMessage.status) == "pending",
+                col(OutboxMessage.kind).in_(["reminder", "digest"]),
+            )
+            .order_by(col(OutboxMessage.id))
+        )
+        return list(rows.all())
+
+
+async def _plan(session_factory, clock) -> None:
+    async with session_factory() as session:
+        await reminders.plan_reminders(session, clock.now())
+    async with session_factory() as session:
+        await reminders.plan_digests(session, clock.now())
+
+
+async def _sessions_of(session_factory, code: str) -> set[int]:
+    async with session_factory() as session:
+        target = await cohort_id(session, code)
+        rows = await session.exec(
+            select(TrainingSession.id).where(col(TrainingSession.cohort_id) == target)
+        )
+        return {int(i) for i in rows.all() if i is not None}
+
+
+def _reminder_session(row: OutboxMessage) -> int:
+    return int(row.dedupe_key.split(":")[1])
+
+
+async def test_leaving_drops_queued_reminders_and_the_planner_does_not_bring_them_back(
+    session_factory, clock
+) -> None:
+    settings = make_settings()
+    async with session_factory() as session:
+        await import_yaml(session, PROGRAMME_YAML, clock)
+        for code in ("A-ROSTER", "A-OPEN"):
+            await timetable.apply_import(
+                session, data=TIMETABLE_CSV, filename="t.csv", clock=clock, cohort_code=code
+            )
+        session.add(
+            User(id=LEAVER, first_name="Amina", timezone="Africa/Kampala", daily_digest=True)
+        )
+        for code in ("A-ROSTER", "A-OPEN"):
+            session.add(
+                Enrolment(user_id=LEAVER, cohort_id=await cohort_id(session, code), role="trainee")
+            )
+        await session.commit()
+    roster_sessions = await _sessions_of(session_factory, "A-ROSTER")
+    open_sessions = await _sessions_of(session_factory, "A-OPEN")
+    clock.set(datetime(2027, 3, 8, 4, 30, tzinfo=UTC))
+    await _plan(session_factory, clock)
+    queued = await _queued(session_factory, LEAVER)
+    [digest] = [row for row in queued if row.kind == "digest"]
+    assert digest.payload["text"].count("Opening Ceremony") == 2  # one line per cohort
+    planned = {_reminder_session(row) for row in queued if row.kind == "reminder"}
+    assert planned & roster_sessions
+    assert planned & open_sessions
+
+    # Leaving one cohort drops its reminders only; the digest is planned again without it.
+    async with session_factory() as session:
+        enrolment = (
+            await session.exec(
+                select(Enrolment).where(
+                    Enrolment.user_id == LEAVER,
+                    Enrolment.cohort_id == await cohort_id(session, "A-ROSTER"),
+                )
+            )
+        ).one()
+        assert enrolment.id is not None
+        assert await registration.withdraw(session, LEAVER, enrolment.id, settings, clock)
+    left = await _queued(session_factory, LEAVER)
+    assert [row.kind for row in left] == ["reminder"] * len(left)
+    assert {_reminder_session(row) for row in left} == planned & open_sessions
+    await _plan(session_factory, clock)
+    replanned = await _queued(session_factory, LEAVER)
+    assert {_reminder_session(row) for row in replanned if row.kind == "reminder"} == (
+        planned & open_sessions
+    )
+    [digest] = [row for row in replanned if row.kind == "digest"]
+    assert digest.payload["text"].count("Opening Ceremony") == 1
+
+    # Erasing one's data drops everything still queued, for good.
+    async with session_factory() as session:
+        await registration.forget_me(session, LEAVER, settings, clock, None)
+    assert await _queued(session_factory, LEAVER) == []
+    await _plan(session_factory, clock)
+    assert await _queued(session_factory, LEAVER) == []
