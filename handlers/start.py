@@ -6,14 +6,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db.models import User
 from bot.i18n import LANGUAGE_NAMES, current_locale, format_datetime
 from bot.i18n import gettext as _
+from bot.services import registration as reg
+from bot.services import roles
 from handlers.menus import commands_for
 from handlers.text import h
 
@@ -32,23 +36,51 @@ def settings_keyboard() -> InlineKeyboardMarkup:
     )
 
 
+#: The standings in a cohort that /start reports.
+_CURRENT = ("active", "pending", "waiting")
+
+
+def _cohort_lines(views: list[reg.EnrolmentView]) -> list[str]:
+    """The person's cohorts: details of those they are registered in, else their standing."""
+    lines = [_("Your cohorts:")]
+    for view in views:
+        name = h(view.cohort_name or view.cohort_code)
+        if view.status == "active":
+            lines.append(f"• {name}")
+            lines += [f"  {line}" for line in reg.cohort_details(view)]
+        else:
+            lines.append(f"• {name} — {reg.status_label(view.status)}")
+    return lines
+
+
 @router.message(CommandStart())
-async def cmd_start(message: Message, user: User | None) -> None:
+async def cmd_start(
+    message: Message, user: User | None, session: AsyncSession, locale: str
+) -> None:
     greeting = (
         _("Welcome, {name}!").format(name=h(user.first_name))
         if user is not None and user.first_name
         else _("Welcome!")
     )
-    lines = [
-        greeting,
-        "",
-        _(
-            "I am the assistant of your training programme. I show the timetable in your own "
-            "time zone and language, remind you before each session, tell you when a session "
-            "moves, and pass your questions to the organisers."
-        ),
-        "",
-    ]
+    intro = _(
+        "I am the assistant of your training programme. I show the timetable in your own "
+        "time zone and language, remind you before each session, tell you when a session "
+        "moves, and pass your questions to the organisers."
+    )
+    # Only in a private chat: a group need not learn who is in which cohort.
+    private = message.chat.type == ChatType.PRIVATE
+    views = await reg.my_enrolments(session, user.id, locale, _CURRENT) if user and private else []
+    lines = [greeting, ""]
+    if not views:
+        lines += [intro, ""]
+    elif any(view.status == "active" for view in views):
+        # A registered trainee: their cohorts and what to do next, not the introduction.
+        lines += [*_cohort_lines(views), "", *reg.next_steps()]
+        if any(v.status == "active" and v.group_chat_id is not None for v in views):
+            lines += ["", reg.group_hint()]
+        lines.append("")
+    else:
+        lines += [*_cohort_lines(views), "", intro, ""]
     if user is None or user.timezone is None:
         lines.append(
             _(
@@ -61,15 +93,20 @@ async def cmd_start(message: Message, user: User | None) -> None:
 
 
 @router.message(Command("help"))
-async def cmd_help(message: Message, settings: Settings) -> None:
-    is_admin = message.from_user is not None and message.from_user.id in settings.admin_ids
+async def cmd_help(message: Message, settings: Settings, session: AsyncSession) -> None:
+    person = message.from_user.id if message.from_user is not None else None
+    super_admin = person is not None and person in settings.admin_ids
+    organiser = super_admin or (
+        person is not None and await roles.is_any_admin(session, person, settings)
+    )
     lines = [_("Here is what I can do:"), ""]
     for name, description in commands_for(current_locale(), admin=False):
         lines.append(f"/{name} — {h(description)}")
-    if is_admin:
+    if organiser:
         lines += ["", _("For organisers:")]
         trainee = {name for name, _d in commands_for(current_locale(), admin=False)}
-        for name, description in commands_for(current_locale(), admin=True):
+        staff_only = not super_admin
+        for name, description in commands_for(current_locale(), admin=True, staff_only=staff_only):
             if name not in trainee:
                 lines.append(f"/{name} — {h(description)}")
     await message.answer("\n".join(lines))

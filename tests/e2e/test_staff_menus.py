@@ -35,3 +35,22 @@ async def test_granted_staff_see_the_admin_menu_until_revoked(
     await sandbox.next_bot_message(admin.id)
     assert _menu(sandbox, coordinator.id, "ru") == []
     assert _menu(sandbox, coordinator.id, "") == []
+
+
+async def test_help_lists_the_organiser_commands_for_programme_staff(
+    running_bot: RunningBot, sandbox: Sandbox, admin: SandboxUser
+) -> None:
+    async with running_bot.session_factory() as session:
+        await make_cohort(session, "DT27A")
+    coordinator = SandboxUser(id=8202, first_name="Olga", language_code="en")
+    await sandbox.send_text(coordinator, "/help")
+    before = await sandbox.next_bot_message(coordinator.id)
+    assert "For organisers" not in before.content
+
+    await sandbox.send_text(admin, f"/grant {coordinator.id} DT27A coordinator")
+    await sandbox.next_bot_message(admin.id)
+    await sandbox.send_text(coordinator, "/help")
+    after = await sandbox.next_bot_message(coordinator.id)
+    assert "For organisers" in after.content
+    assert "/announce" in after.content
+    assert "/status" not in after.content  # for the super-admins only
