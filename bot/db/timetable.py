@@ -271,28 +271,7 @@ async def drop_pending_reminders(session: AsyncSession, user_id: int) -> int:
 async def drop_cohort_pending_reminders(session: AsyncSession, cohort_id: int) -> int:
     """Delete the waiting reminders of a cohort's sessions (its offsets changed), so the
     planner queues them afresh; nothing was sent, so nothing is lost."""
-    ids = list(
-        (
-            await session.exec(
-                select(TrainingSession.id).where(col(TrainingSession.cohort_id) == cohort_id)
-            )
-        ).all()
-    )
-    dropped = 0
-    for start in range(0, len(ids), 100):
-        prefixes = [
-            col(OutboxMessage.dedupe_key).startswith(f"reminder:{sid}:")
-            for sid in ids[start : start + 100]
-        ]
-        result = await session.execute(
-            delete(OutboxMessage).where(
-                col(OutboxMessage.kind) == REMINDER_KIND,
-                col(OutboxMessage.status) == outbox_db.PENDING,
-                or_(*prefixes),
-            )
-        )
-        dropped += int(result.rowcount or 0)  # type: ignore[attr-defined]
-    return dropped
+    return await _drop_cohort_reminders(session, cohort_id, None)
 
 
 async def drop_user_cohort_reminders(session: AsyncSession, user_id: int, cohort_id: int) -> int:
@@ -301,6 +280,11 @@ async def drop_user_cohort_reminders(session: AsyncSession, user_id: int, cohort
     Reminders of the person's other cohorts stay. Nothing was sent, so nothing is lost; the
     planner queues reminders only for active members, so none come back.
     """
+    return await _drop_cohort_reminders(session, cohort_id, user_id)
+
+
+async def _drop_cohort_reminders(session: AsyncSession, cohort_id: int, user_id: int | None) -> int:
+    """Delete pending reminders of a cohort's sessions: everyone's, or one person's."""
     ids = list(
         (
             await session.exec(
@@ -308,20 +292,21 @@ async def drop_user_cohort_reminders(session: AsyncSession, user_id: int, cohort
             )
         ).all()
     )
+    person = "" if user_id is None else f"{user_id}:"
     dropped = 0
     for start in range(0, len(ids), 100):
         prefixes = [
-            col(OutboxMessage.dedupe_key).startswith(f"reminder:{sid}:{user_id}:")
+            col(OutboxMessage.dedupe_key).startswith(f"reminder:{sid}:{person}")
             for sid in ids[start : start + 100]
         ]
-        result = await session.execute(
-            delete(OutboxMessage).where(
-                col(OutboxMessage.user_id) == user_id,
-                col(OutboxMessage.kind) == REMINDER_KIND,
-                col(OutboxMessage.status) == outbox_db.PENDING,
-                or_(*prefixes),
-            )
+        statement = delete(OutboxMessage).where(
+            col(OutboxMessage.kind) == REMINDER_KIND,
+            col(OutboxMessage.status) == outbox_db.PENDING,
+            or_(*prefixes),
         )
+        if user_id is not None:
+            statement = statement.where(col(OutboxMessage.user_id) == user_id)
+        result = await session.execute(statement)
         dropped += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return dropped
 

@@ -315,17 +315,7 @@ async def _queue_welcome(
         else:
             several_zones = bool(zones_for_country(entry.country))
     programme = await reg_db.get_programme(session, cohort.programme_id)
-    view = EnrolmentView(
-        enrolment_id=enrolment.id,
-        cohort_id=cohort.id,
-        cohort_code=cohort.code,
-        cohort_name=cohort.name,
-        programme_title=programme_title(programme, locale),
-        status=enrolment.status,
-        starts_on=cohort.starts_on,
-        ends_on=cohort.ends_on,
-        group_chat_id=cohort.group_chat_id,
-    )
+    view = _view_of(enrolment, cohort, programme, locale)
 
     def render() -> str:
         parts = [headline(), welcome_text(view)]
@@ -578,17 +568,7 @@ async def bind_personal_code(
     await session.flush()
     view = None
     if enrolment.id is not None:
-        view = EnrolmentView(
-            enrolment_id=enrolment.id,
-            cohort_id=cohort.id,
-            cohort_code=cohort.code,
-            cohort_name=cohort.name,
-            programme_title=programme_title(programme, locale_set or locale),
-            status=enrolment.status,
-            starts_on=cohort.starts_on,
-            ends_on=cohort.ends_on,
-            group_chat_id=cohort.group_chat_id,
-        )
+        view = _view_of(enrolment, cohort, programme, locale_set or locale)
     await session.commit()
     return BindResult(BindOutcome.BOUND, cohort.id, locale_set, zone_set, choices, view)
 
@@ -903,6 +883,25 @@ class EnrolmentView:
     group_chat_id: int | None
 
 
+def _view_of(
+    enrolment: Enrolment, cohort: Cohort, programme: Programme | None, locale: str
+) -> EnrolmentView:
+    """What a person's enrolment shows: the cohort, its programme's title, dates, status."""
+    if enrolment.id is None or cohort.id is None:
+        raise ValueError("the enrolment and the cohort must be stored first")
+    return EnrolmentView(
+        enrolment_id=enrolment.id,
+        cohort_id=cohort.id,
+        cohort_code=cohort.code,
+        cohort_name=cohort.name,
+        programme_title=programme_title(programme, locale),
+        status=enrolment.status,
+        starts_on=cohort.starts_on,
+        ends_on=cohort.ends_on,
+        group_chat_id=cohort.group_chat_id,
+    )
+
+
 async def my_enrolments(
     session: AsyncSession, user_id: int, locale: str, statuses: Sequence[str] | None = None
 ) -> list[EnrolmentView]:
@@ -913,19 +912,7 @@ async def my_enrolments(
         if cohort is None or cohort.id is None or enrolment.id is None:
             continue
         programme = await reg_db.get_programme(session, cohort.programme_id)
-        views.append(
-            EnrolmentView(
-                enrolment_id=enrolment.id,
-                cohort_id=cohort.id,
-                cohort_code=cohort.code,
-                cohort_name=cohort.name,
-                programme_title=programme_title(programme, locale),
-                status=enrolment.status,
-                starts_on=cohort.starts_on,
-                ends_on=cohort.ends_on,
-                group_chat_id=cohort.group_chat_id,
-            )
-        )
+        views.append(_view_of(enrolment, cohort, programme, locale))
     return views
 
 
