@@ -104,31 +104,6 @@ async def wait_until_delivered(
     log.warning("the outbox was not drained within %.0f s", timeout)
 
 
-async def demo_fast_forward(
-    session_factory: async_sessionmaker[AsyncSession],
-    clock: MovableClock,
-    sender: Sender,
-    minutes: int,
-    *,
-    step_minutes: int = 1,
-    background: bool = True,
-) -> None:
-    """Move time ``minutes`` forward, minute by minute, as the scheduler would live it.
-
-    At each step the planning jobs run and what fell due is delivered before time moves on,
-    so a newcomer in the demo sees a reminder arrive (and expire nothing by skipping ahead).
-    """
-    remaining = max(minutes, 0)
-    await run_all(session_factory, clock, sender)
-    await wait_until_delivered(session_factory, clock, sender, background=background)
-    while remaining > 0:
-        step = min(max(step_minutes, 1), remaining)
-        clock.advance(timedelta(minutes=step))
-        remaining -= step
-        await run_all(session_factory, clock, sender)
-        await wait_until_delivered(session_factory, clock, sender, background=background)
-
-
 #: Demo time between two runs of the planning jobs in :func:`fast_forward_to`. Reminders are
 #: planned a whole horizon (34 hours) ahead and time stops at every queued message anyway, so
 #: planning every half hour of demo time delivers what planning every five minutes would.
@@ -147,8 +122,8 @@ async def fast_forward_to(
 ) -> int:
     """Move time to ``until``, stopping at every queued message; returns how many were sent.
 
-    Like :func:`demo_fast_forward`, but time jumps from one stop to the next instead of going
-    minute by minute, so a few days pass in a few hundred steps: a stop is the next message's
+    Time jumps from one stop to the next instead of going minute by minute, so a few days
+    pass in a few hundred steps: a stop is the next message's
     due time or ``plan_every`` later, whichever comes first. At each stop the planning jobs run
     and what fell due is delivered before time moves on, so each message arrives at its own
     time and nothing expires by being skipped.

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import ManualClock
 from bot.db.models import RoleGrant, User
 from bot.sandbox import Sandbox, SandboxUser, TranscriptEntry
-from bot.scheduling.jobs import demo_fast_forward
+from bot.scheduling.jobs import fast_forward_to
 from bot.services import timetable
 from handlers.timetable_admin import PickCohort
 from tests.support.e2e import RunningBot
@@ -89,7 +89,9 @@ async def test_trainee_views_calendar_and_reminders(
 
     # Time runs on: the one-hour reminder arrives, in the trainee's clock, with the link.
     clock.set(at("2027-03-08 09:55"))
-    await demo_fast_forward(running_bot.session_factory, clock, running_bot.app.sender, 6)
+    await fast_forward_to(
+        running_bot.session_factory, clock, running_bot.app.sender, at("2027-03-08 10:01")
+    )
     reminder = await sandbox.next_bot_message(trainee.id)
     assert reminder.content.startswith("⏰ Opening Ceremony")
     assert "19:00 Shanghai / 16:00 your time" in reminder.content
