@@ -37,6 +37,7 @@ from aiogram.types import Message
 from benchmarks.common import percentile, running_bot
 from bot.app import Application
 from bot.sandbox import Limits, Sandbox, SandboxUser
+from bot.telegram_models import keep_response_models
 
 COMMANDS = ["/help", "/settings", "/start", "hello", "/language"]
 ECHO_TOKEN = "2000002:echo-bot-token-for-the-benchmark-00000000"  # noqa: S105 (not a secret)
@@ -140,11 +141,10 @@ async def our_bot(host: SandboxHost) -> AsyncIterator[Application]:
 async def echo_bot(host: SandboxHost) -> AsyncIterator[None]:
     """The smallest aiogram bot there is: answers every message with its text.
 
-    It shares our process's aiogram set-up, including the Bot API response models that
-    ``handlers.middlewares`` builds once, so the two bots differ only in what they do.
+    It gets our aiogram set-up too (the Bot API answer models built once), so the two bots
+    differ only in what they do.
     """
-    import handlers.middlewares  # noqa: F401 (see above)
-
+    keep_response_models()
     dp = Dispatcher()
 
     @dp.message()

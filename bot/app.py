@@ -33,6 +33,7 @@ from bot.delivery.leader import leadership
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import AiogramTransport
 from bot.services.timezones import resolve_timezone_text
+from bot.telegram_models import keep_response_models
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
         raise ValueError("BOT_TOKEN is not set")
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    keep_response_models()
     return Bot(
         token,
         session=session,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram import methods as tg_methods
 from aiogram.enums import ChatType
-from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -21,30 +18,6 @@ from bot.i18n import use_locale
 from bot.services import people
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-
-def _response_models() -> dict[object, type[Any]]:
-    """aiogram's ``Response[T]`` model for what every Bot API method returns, built once.
-
-    aiogram parses each answer from Telegram with ``Response[method.__returning__]``; pydantic
-    keeps such parametrised models in a weak cache only, so without a lasting reference they
-    are collected and rebuilt (the whole Telegram type graph, milliseconds each) again and
-    again. Holding them here makes every later lookup a cache hit.
-    """
-    models: dict[object, type[Any]] = {}
-    for value in vars(tg_methods).values():
-        if (
-            inspect.isclass(value)
-            and issubclass(value, TelegramMethod)
-            and value is not TelegramMethod
-        ):
-            returning = getattr(value, "__returning__", None)
-            if returning is not None and returning not in models:
-                models[returning] = Response[returning]  # type: ignore[valid-type]
-    return models
-
-
-RESPONSE_MODELS = _response_models()
 
 
 class DbSessionMiddleware(BaseMiddleware):
