@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import icalendar
-from babel.dates import format_interval
 import pytest
+from babel.dates import format_interval
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
 from bot.db.models import RoleGrant, User
+from bot.i18n import babel_locale
 from bot.sandbox import Sandbox, SandboxUser, TranscriptEntry
 from bot.scheduling.jobs import fast_forward_to
 from bot.services import timetable
@@ -36,7 +37,9 @@ async def _apply(session: AsyncSession, clock: ManualClock, data: bytes) -> None
 
 def _week(first_day: str) -> str:
     start = date.fromisoformat(first_day)
-    return str(format_interval(start, start + timedelta(days=6), "yMMMd", locale="en"))
+    return str(
+        format_interval(start, start + timedelta(days=6), "yMMMd", locale=babel_locale("en"))
+    )
 
 
 def _buttons(entry: TranscriptEntry) -> list[str]:
