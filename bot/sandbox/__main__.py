@@ -34,8 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--rate", type=float, default=30.0, help="global sends per second")
     parser.add_argument("--no-limits", action="store_true", help="turn the flood limits off")
+    parser.add_argument(
+        "--strict", action="store_true", help="count in sliding windows, every write included"
+    )
     args = parser.parse_args(argv)
-    limits = Limits(enabled=not args.no_limits, global_per_second=args.rate)
+    limits = Limits(enabled=not args.no_limits, global_per_second=args.rate, strict=args.strict)
     asyncio.run(_serve(args.host, args.port, limits))
     return 0
 

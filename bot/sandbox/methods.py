@@ -36,6 +36,18 @@ SEND_METHODS = frozenset(
     }
 )  # fmt: skip
 
+#: Calls that never count against the flood limits, even strictly: the long poll, the
+#: webhook, the bot's own profile and menus.
+UNCOUNTED = frozenset(
+    {
+        "getUpdates", "getMe", "getWebhookInfo", "setWebhook", "deleteWebhook", "logOut",
+        "close", "setMyCommands", "deleteMyCommands", "getMyCommands", "setMyName",
+        "getMyName", "setMyDescription", "getMyDescription", "setMyShortDescription",
+        "getMyShortDescription", "setMyDefaultAdministratorRights", "setChatMenuButton",
+        "getMyDefaultAdministratorRights", "getChatMenuButton", "getFile",
+    }
+)  # fmt: skip
+
 CHAT_ACTIONS = frozenset(
     {
         "typing", "upload_photo", "record_video", "upload_video", "record_voice",

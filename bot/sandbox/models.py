@@ -128,7 +128,7 @@ class RequestRecord:
 
 @dataclass
 class Limits:
-    """Telegram's flood limits; counted on sending methods only."""
+    """Telegram's flood limits; counted on sending methods only unless ``strict``."""
 
     enabled: bool = True
     global_per_second: float = 30
@@ -136,11 +136,17 @@ class Limits:
     private_burst: int = 3
     group_per_minute: int = 20
     paid_global_per_second: float = 1000
+    #: Count as strictly as Telegram may: at most ``global_per_second`` calls in any sliding
+    #: second (and ``group_per_minute`` in any sliding minute) instead of token buckets that
+    #: refill evenly, and every call that writes counts overall (edits, callback answers,
+    #: pins), not only new messages; a chat's own limit still counts its new messages.
+    strict: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-friendly form, used by the control HTTP API."""
         return {
             "enabled": self.enabled,
+            "strict": self.strict,
             "global_per_second": self.global_per_second,
             "private_per_second": self.private_per_second,
             "private_burst": self.private_burst,

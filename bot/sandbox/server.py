@@ -19,7 +19,7 @@ from aiohttp import BodyPartReader, hdrs, web
 from bot.sandbox.errors import ApiError, bad_request
 from bot.sandbox.faults import Faults
 from bot.sandbox.formatting import command_entities
-from bot.sandbox.methods import HANDLERS, SEND_METHODS, Call, admit, chat_member
+from bot.sandbox.methods import HANDLERS, SEND_METHODS, UNCOUNTED, Call, admit, chat_member
 from bot.sandbox.models import (
     MEMBER_STATUSES,
     Limits,
@@ -82,6 +82,9 @@ class Sandbox:
         self.rate_limited: list[tuple[float, int]] = []
         self.internal_errors: list[str] = []
         """Defects of the sandbox itself (answered with 500); should stay empty."""
+        self.busy_checks: list[Callable[[], bool]] = []
+        """Questions to the client: True while it is about to call (waiting for its own rate
+        limit, say); :meth:`settle` waits for all of them to say False."""
         self._runner: web.AppRunner | None = None
         self._socket: socket.socket | None = None
         self._url: str | None = None
@@ -276,6 +279,8 @@ class Sandbox:
         """Resolve the target chat, then apply injected faults and flood limits."""
         chat_id = call.params.get("chat_id")
         if chat_id is None:
+            if self._limits.strict and call.method not in UNCOUNTED:
+                self._count(call, None)
             return
         reading = call.method.startswith("get")
         if isinstance(chat_id, int):
@@ -285,14 +290,19 @@ class Sandbox:
             self._raise_fault(chat.id, reading=reading)
         self.world.check_reachable(chat)
         call.chat = chat
-        if call.method not in SEND_METHODS:
-            return
-        error = self.faults.send_error(chat.id)
-        if error is not None:
-            raise error
-        retry = self._limiter.acquire(chat.id, paid=bool(call.params.get("allow_paid_broadcast")))
+        if call.method in SEND_METHODS:
+            error = self.faults.send_error(chat.id)
+            if error is not None:
+                raise error
+            self._count(call, chat.id)
+        elif self._limits.strict and not reading and call.method not in UNCOUNTED:
+            # Strictly, every write counts overall (a chat's own limit is about new messages).
+            self._count(call, None)
+
+    def _count(self, call: Call, chat_id: int | None) -> None:
+        retry = self._limiter.acquire(chat_id, paid=bool(call.params.get("allow_paid_broadcast")))
         if retry is not None:
-            self.rate_limited.append((time.monotonic(), chat.id))
+            self.rate_limited.append((time.monotonic(), chat_id or 0))
             raise ApiError(
                 429,
                 f"Too Many Requests: retry after {retry}",
@@ -628,13 +638,20 @@ class Sandbox:
             idle_for = time.monotonic() - self._last_activity
             pending = self.world.updates.has_unfetched()
             unanswered = len(self.world.open_queries)
-            if not pending and not unanswered and self._in_flight == 0 and idle_for >= quiet:
+            busy = any(check() for check in self.busy_checks)
+            if (
+                not pending
+                and not unanswered
+                and self._in_flight == 0
+                and not busy
+                and idle_for >= quiet
+            ):
                 return
             if loop.time() >= deadline:
                 raise TimeoutError(
                     f"the sandbox did not settle within {timeout}s "
                     f"(updates pending: {pending}, buttons unanswered: {unanswered}, "
-                    f"requests in flight: {self._in_flight})"
+                    f"requests in flight: {self._in_flight}, client busy: {busy})"
                 )
             await asyncio.sleep(step)
 

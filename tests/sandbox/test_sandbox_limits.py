@@ -84,3 +84,45 @@ async def test_limits_off_never_429(limited):
     for _ in range(40):
         assert (await send(raw, GROUP))[0] == 200
     assert sandbox.rate_limited == []
+
+
+async def test_strict_count_refuses_the_31st_call_in_any_sliding_second(limited, fake_clock):
+    sandbox, raw = limited
+    sandbox.limits = Limits(strict=True)
+    # A token bucket refilling evenly would take one more call every 1/30 s; a sliding
+    # window takes none until the second since the first call has passed.
+    for chat_id in range(4001, 4031):
+        assert (await send(raw, chat_id))[0] == 200
+        fake_clock.advance(0.03)
+    status, body = await send(raw, 4031)
+    assert status == 429
+    assert body["parameters"]["retry_after"] == 1
+    fake_clock.advance(0.11)  # now a second after the first call
+    assert (await send(raw, 4031))[0] == 200
+
+
+async def test_strict_count_includes_edits_and_callback_answers(limited, fake_clock):
+    sandbox, raw = limited
+    sandbox.limits = Limits(strict=True, global_per_second=3)
+    message = await raw.ok("sendMessage", chat_id=1001, text="hi")
+    await raw.ok("editMessageText", chat_id=1001, message_id=message["message_id"], text="ho")
+    await raw.ok("sendChatAction", chat_id=1001, action="typing")
+    status, _ = await raw.call(
+        "editMessageText", chat_id=1001, message_id=message["message_id"], text="hu"
+    )
+    assert status == 429
+    # Reading and the bot's own set-up never count.
+    await raw.ok("getChat", chat_id=1001)
+    await raw.ok("getMe")
+
+
+async def test_strict_count_of_a_group_is_a_sliding_minute(limited, fake_clock):
+    sandbox, raw = limited
+    sandbox.limits = Limits(strict=True)
+    for _ in range(20):
+        assert (await send(raw, GROUP))[0] == 200
+        fake_clock.advance(2.0)
+    # 40 s later a refilling bucket would have room again; the sliding minute does not.
+    status, body = await send(raw, GROUP)
+    assert status == 429
+    assert body["parameters"]["retry_after"] == 20
