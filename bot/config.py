@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     send_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcast: bool = False
+    #: Off only against a Bot API stand-in without limits (benchmarks of the update path).
+    rate_budget: bool = True
 
     @field_validator("bot_token")
     @classmethod

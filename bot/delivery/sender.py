@@ -1,7 +1,9 @@
 """The sender: drains due outbox rows within Telegram's limits, and settles every row.
 
-Limits: a global pace (``rate`` messages per second), one message per second to a private
-chat, 20 a minute to a group. A 429 pauses every send for ``retry_after``. 403 marks the person
+Limits: every send waits for the process's one rate budget (:mod:`bot.delivery.budget`,
+shared with the handlers' answers, which go first), and the sender keeps one message per
+second to a private chat and 20 a minute to a group in its own order. A 429 pauses every
+send, the handlers' too, for ``retry_after``. 403 marks the person
 unreachable; "chat not found" marks the chat dead; a migrated group is followed; 5xx and
 network errors are retried with back-off up to ``max_attempts``. Every row ends ``sent``,
 ``failed`` (with the reason, a :class:`~bot.db.outbox.Failure` code first), ``expired`` or
@@ -40,6 +42,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.db import outbox as outbox_db
 from bot.db.models import Cohort, OutboxMessage, User
+from bot.delivery.budget import BudgetLimits, Priority, RateBudget
 from bot.delivery.transport import Outcome, SendResult, Transport
 from bot.services import people
 
@@ -63,10 +66,15 @@ class SenderConfig:
     idle_poll: float = 0.5
     flush_interval: float = 0.2
     stale_after: timedelta = timedelta(seconds=60)
-    #: Seconds of sending the pace may make up after a short stall (a claim, a database
-    #: write): slots missed are used at once, up to ``rate * catch_up`` of them, so a stall
-    #: does not lower the rate and no second ever carries more than that many extra sends.
-    catch_up: float = 0.1
+
+    def budget_limits(self) -> BudgetLimits:
+        """The limits of a budget of the sender's own (when none is shared with it)."""
+        return BudgetLimits(
+            per_second=self.rate,
+            private_per_second=1.0 / self.private_interval if self.private_interval > 0 else 0,
+            private_burst=1,
+            group_per_minute=int(60 / self.group_interval) if self.group_interval > 0 else 0,
+        )
 
 
 @dataclass(order=True)
@@ -96,22 +104,25 @@ class Sender:
         config: SenderConfig | None = None,
         worker_id: str | None = None,
         *,
+        budget: RateBudget | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
+        """``budget``: the rate budget every call of this process shares (else one of its own,
+        from ``config``); ``monotonic`` and ``sleep`` are the pace's time (tests pass a fake).
+        """
         self._sf = session_factory
         self._transport = transport
         self._clock = clock
         self.config = config or SenderConfig()
         self.worker_id = worker_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        #: The pace's time source and its wait (tests pass their own; no wall time needed).
         self._monotonic = monotonic
-        self._sleep = sleep
+        self.budget = budget or RateBudget(
+            self.config.budget_limits(), monotonic=monotonic, sleep=sleep
+        )
         self._held: list[_Held] = []
         self._seq = itertools.count()
         self._chat_next: dict[int, float] = {}
-        self._next_slot = 0.0
-        self._paused_until = 0.0
         self._results: list[tuple[int, dict[str, Any]]] = []
         self._effects: list[SideEffect] = []
         #: People found unreachable since the last flush (their kept copies are dropped).
@@ -266,7 +277,7 @@ class Sender:
             await outbox_db.mark_sending(session, [r.id for r in group if r.id is not None])
             await session.commit()
         for row in group:
-            await self._pace()
+            await self.budget.acquire(row.chat_id, Priority.BACKGROUND)
             task = asyncio.create_task(self._send_one(row, claims[id(row)]))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -274,22 +285,6 @@ class Sender:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         self._prune_chats(now)
         return True
-
-    async def _pace(self) -> None:
-        """Wait for the next global slot, and out any 429 pause (a token bucket).
-
-        The bucket holds ``rate * catch_up`` slots: after a stall shorter than ``catch_up``
-        the sends it delayed go out at once; after a 429 pause nothing is made up.
-        """
-        interval = 1.0 / self.config.rate
-        while True:
-            now = self._monotonic()
-            wait = max(self._paused_until, self._next_slot) - now
-            if wait <= 0:
-                earliest = max(now - self.config.catch_up, self._paused_until)
-                self._next_slot = max(self._next_slot, earliest) + interval
-                return
-            await self._sleep(wait)
 
     async def _send_one(self, row: OutboxMessage, claim: int) -> None:
         try:
@@ -316,7 +311,7 @@ class Sender:
             )
         elif result.outcome is Outcome.RETRY_AFTER:
             resume = self._monotonic() + max(result.retry_after, 1.0)
-            self._paused_until = max(self._paused_until, resume)
+            self.budget.pause(max(result.retry_after, 1.0))
             log.warning("Telegram asked to wait %.0f s; every send paused", result.retry_after)
             self._settle(row, status=outbox_db.CLAIMED)
             heapq.heappush(self._held, _Held(resume, next(self._seq), row, claim))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramMigrateToChat,
@@ -18,10 +19,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.delivery.budget import prepaid
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(Enum):
@@ -89,6 +91,22 @@ class AiogramTransport:
         return SendResult(Outcome.SENT, message_id=message_id)
 
     async def _send(self, chat_id: int, payload: dict[str, Any]) -> int:
+        # The sender waited for the budget before this call and settles its outcome; the pin
+        # below is a call of its own, and waits for the budget like any other.
+        with prepaid():
+            message = await self._send_message(chat_id, payload)
+        if payload.get("pin"):
+            # The message itself went out, which is what counts: a pin that fails (no pin
+            # right, a flood wait, the network) must not make it look unsent and go again.
+            try:
+                await self._bot.pin_chat_message(
+                    chat_id, message.message_id, disable_notification=True
+                )
+            except (TelegramAPIError, TimeoutError, aiohttp.ClientError) as exc:
+                log.warning("message %s in %s not pinned: %s", message.message_id, chat_id, exc)
+        return message.message_id
+
+    async def _send_message(self, chat_id: int, payload: dict[str, Any]) -> Message:
         markup = keyboard(payload.get("buttons"))
         file_id = payload.get("file_id")
         if file_id and payload.get("file_kind") == "photo":
@@ -114,10 +132,4 @@ class AiogramTransport:
                 reply_markup=markup,
                 allow_paid_broadcast=self._paid,
             )
-        if payload.get("pin"):
-            # Without the pin right the message itself still went out; that is what counts.
-            with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError):
-                await self._bot.pin_chat_message(
-                    chat_id, message.message_id, disable_notification=True
-                )
-        return message.message_id
+        return message

@@ -1,0 +1,276 @@
+"""The one rate budget: every call the bot makes to Telegram waits here for its turn.
+
+Telegram counts in any sliding second, and does not publish how: the budget therefore keeps
+every limit as a count over a sliding window (widened by a small margin, so that the moment
+Telegram sees a request may differ from the moment it was let out) rather than a token bucket
+whose catch-up could put more than the limit into some second.
+
+- Overall: ``per_second`` calls in any window of ``1 + margin`` seconds.
+- A private chat: ``private_burst`` at once, then ``private_per_second`` (a token bucket that
+  refills ``1 + margin`` times slower than the limit).
+- A group: ``group_per_minute`` messages in any window of ``60 * (1 + margin)`` seconds.
+- After a 429, nothing goes out until ``retry_after`` has passed (:meth:`RateBudget.pause`).
+
+Interactive calls (made while handling the update of the person in front of the bot) go first:
+a background call (the sender, the progress bar, jobs) waits while an interactive one is queued
+for the overall count, and background calls are spaced evenly, so the answer to a person never
+waits long behind a broadcast, and the broadcast takes what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import IntEnum
+
+#: Waits shorter than this are no wait (a float's rounding must not keep a caller spinning).
+_EPSILON = 1e-9
+
+
+class Priority(IntEnum):
+    """Who a call is for: the person in front of the bot, or many people, later."""
+
+    INTERACTIVE = 0
+    BACKGROUND = 1
+
+
+_priority: ContextVar[Priority] = ContextVar("budget_priority", default=Priority.BACKGROUND)
+
+
+@contextlib.contextmanager
+def interactive() -> Iterator[None]:
+    """Calls made inside this block answer the person in front of the bot (handling an update)."""
+    token = _priority.set(Priority.INTERACTIVE)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+_prepaid: ContextVar[bool] = ContextVar("budget_prepaid", default=False)
+
+
+@contextlib.contextmanager
+def prepaid() -> Iterator[None]:
+    """Calls made inside this block already waited for the budget (the sender paces itself).
+
+    The caller also handles their outcome (a 429, a 403) itself.
+    """
+    token = _prepaid.set(True)
+    try:
+        yield
+    finally:
+        _prepaid.reset(token)
+
+
+def is_prepaid() -> bool:
+    """Whether calls made here already waited for the budget (:func:`prepaid`)."""
+    return _prepaid.get()
+
+
+def current_priority() -> Priority:
+    """The priority of calls made here: interactive inside :func:`interactive`, else background."""
+    return _priority.get()
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLimits:
+    """Telegram's limits as the budget keeps them; ``enabled=False`` lets everything through."""
+
+    per_second: float = 30.0
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: int = 20
+    #: Each window is this share wider than Telegram's (0.04: 30 calls in any 1.04 s).
+    margin: float = 0.04
+    enabled: bool = True
+
+    @property
+    def window(self) -> float:
+        """Seconds of the overall window."""
+        return 1.0 + self.margin
+
+
+class _ChatBucket:
+    __slots__ = ("tokens", "updated")
+
+    def __init__(self, tokens: float, now: float) -> None:
+        self.tokens = tokens
+        self.updated = now
+
+
+class RateBudget:
+    """The limits of one bot token, shared by every call of one process.
+
+    ``monotonic`` and ``sleep`` are the budget's time (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        limits: BudgetLimits | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.limits = limits or BudgetLimits()
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._grants: deque[float] = deque()
+        #: When the next background call may go (even spacing; a late wake-up is made up,
+        #: within the overall window, so timer slack does not lower the rate).
+        self._background_slot = -math.inf
+        self._paused_until = 0.0
+        self._private: dict[int, _ChatBucket] = {}
+        self._groups: dict[int, deque[float]] = {}
+        self._lock = asyncio.Lock()
+        self._interactive_queued = 0
+        self._no_interactive = asyncio.Event()
+        self._no_interactive.set()
+        #: Calls let out, and 429 pauses taken, since the start (figures for logs and tests).
+        self.granted = 0
+        self.pauses = 0
+        #: Calls waiting for their turn right now.
+        self.waiting = 0
+
+    # -- the budget's answers -----------------------------------------------------------------
+
+    async def acquire(self, chat_id: int | None = None, priority: Priority | None = None) -> None:
+        """Wait until one call to ``chat_id`` (None: no chat's own limit) may go out now.
+
+        ``chat_id`` > 0 is a private chat, < 0 a group; the priority defaults to the caller's
+        context (:func:`interactive`).
+        """
+        if not self.limits.enabled:
+            self.granted += 1
+            return
+        urgent = (priority if priority is not None else _priority.get()) is Priority.INTERACTIVE
+        self.waiting += 1
+        try:
+            await self._take_turn(chat_id, urgent)
+        finally:
+            self.waiting -= 1
+
+    async def _take_turn(self, chat_id: int | None, urgent: bool) -> None:
+        while True:
+            await self._wait_for_chat(chat_id)
+            queued = urgent
+            if urgent:
+                self._interactive_queued += 1
+                self._no_interactive.clear()
+            else:
+                while self._interactive_queued:
+                    await self._no_interactive.wait()
+            try:
+                async with self._lock:
+                    if queued:
+                        queued = False
+                        self._left_queue()
+                    while (wait := self._overall_wait(self._monotonic(), urgent)) > 0:
+                        await self._sleep(wait)
+                    now = self._monotonic()
+                    if self._chat_wait(chat_id, now) > 0:
+                        continue  # another call for this chat went first: wait for it again
+                    self._record(chat_id, now, urgent)
+                    return
+            finally:
+                if queued:
+                    self._left_queue()
+
+    def pause(self, seconds: float) -> None:
+        """Telegram answered 429: let nothing out for ``seconds``."""
+        self.pauses += 1
+        self._paused_until = max(self._paused_until, self._monotonic() + max(seconds, 0.0))
+
+    def paused_for(self) -> float:
+        """Seconds left of the current 429 pause (0 when none)."""
+        return max(0.0, self._paused_until - self._monotonic())
+
+    # -- the counts ---------------------------------------------------------------------------
+
+    def _left_queue(self) -> None:
+        self._interactive_queued -= 1
+        if self._interactive_queued == 0:
+            self._no_interactive.set()
+
+    def _overall_wait(self, now: float, urgent: bool) -> float:
+        limits = self.limits
+        window = limits.window
+        grants = self._grants
+        while grants and grants[0] <= now - window + _EPSILON:
+            grants.popleft()
+        capacity = max(1, int(limits.per_second))
+        wait = grants[0] + window - now if len(grants) >= capacity else 0.0
+        if not urgent:
+            wait = max(wait, self._background_slot - now)
+        wait = max(wait, self._paused_until - now)
+        return wait if wait > _EPSILON else 0.0
+
+    def _chat_wait(self, chat_id: int | None, now: float) -> float:
+        limits = self.limits
+        if chat_id is None:
+            return 0.0
+        if chat_id > 0:
+            bucket = self._private.get(chat_id)
+            if bucket is None or limits.private_per_second <= 0:
+                return 0.0
+            rate = limits.private_per_second / limits.window
+            bucket.tokens = min(
+                float(limits.private_burst), bucket.tokens + (now - bucket.updated) * rate
+            )
+            bucket.updated = now
+            return 0.0 if bucket.tokens >= 1.0 - _EPSILON else (1.0 - bucket.tokens) / rate
+        sent = self._groups.get(chat_id)
+        if sent is None or limits.group_per_minute <= 0:
+            return 0.0
+        window = 60.0 * limits.window
+        while sent and sent[0] <= now - window + _EPSILON:
+            sent.popleft()
+        return sent[0] + window - now if len(sent) >= limits.group_per_minute else 0.0
+
+    async def _wait_for_chat(self, chat_id: int | None) -> None:
+        while (wait := self._chat_wait(chat_id, self._monotonic())) > 0:
+            await self._sleep(wait)
+
+    def _record(self, chat_id: int | None, now: float, urgent: bool) -> None:
+        self.granted += 1
+        self._grants.append(now)
+        if not urgent:
+            spacing = self.limits.window / self.limits.per_second
+            # Up to a tenth of a second of slots missed (a database write held the sender up)
+            # may be made up at once; the overall window still caps every second.
+            catch_up = max(2 * spacing, 0.1)
+            self._background_slot = max(self._background_slot, now - catch_up) + spacing
+        if chat_id is None:
+            return
+        limits = self.limits
+        if chat_id > 0 and limits.private_per_second > 0:
+            bucket = self._private.get(chat_id)
+            if bucket is None:
+                if len(self._private) > 50_000:
+                    self._forget_idle_chats(now)
+                bucket = self._private[chat_id] = _ChatBucket(float(limits.private_burst), now)
+            bucket.tokens -= 1.0
+        elif chat_id < 0 and limits.group_per_minute > 0:
+            self._groups.setdefault(chat_id, deque()).append(now)
+
+    def _forget_idle_chats(self, now: float) -> None:
+        """Drop the buckets of chats that are full again (they say nothing a new one would not)."""
+        refill = self.limits.private_burst * self.limits.window / self.limits.private_per_second
+        self._private = {c: b for c, b in self._private.items() if now - b.updated < refill}
+
+
+__all__ = [
+    "BudgetLimits",
+    "Priority",
+    "RateBudget",
+    "current_priority",
+    "interactive",
+    "is_prepaid",
+    "prepaid",
+]
