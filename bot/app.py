@@ -29,9 +29,12 @@ from bot.config import Settings
 from bot.db import migrate
 from bot.db import users as users_db
 from bot.db.engine import create_engine, create_session_factory
+from bot.delivery.budget import BudgetLimits, RateBudget
 from bot.delivery.leader import leadership
+from bot.delivery.requests import BudgetMiddleware, Unreachable
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import AiogramTransport
+from bot.services import people
 from bot.services.timezones import resolve_timezone_text
 from bot.telegram_models import keep_response_models
 
@@ -41,13 +44,31 @@ log = logging.getLogger(__name__)
 SANDBOX_TOKEN = "1000001:sandbox-token-for-local-runs-0000000000"  # noqa: S105 (not a secret)
 
 
-def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
-    """The aiogram Bot, talking to ``TELEGRAM_API_URL`` (Telegram, or the sandbox)."""
+def build_budget(settings: Settings) -> RateBudget:
+    """The one rate budget of this process: ``SEND_RATE`` overall, Telegram's per-chat limits."""
+    return RateBudget(BudgetLimits(per_second=settings.send_rate, enabled=settings.rate_budget))
+
+
+def build_bot(
+    settings: Settings,
+    session: BaseSession | None = None,
+    *,
+    budget: RateBudget | None = None,
+    on_unreachable: Unreachable | None = None,
+) -> Bot:
+    """The aiogram Bot, talking to ``TELEGRAM_API_URL`` (Telegram, or the sandbox).
+
+    Every call it makes waits for ``budget`` and rides out 429s (:class:`BudgetMiddleware`);
+    a 403 from a private chat goes to ``on_unreachable``.
+    """
     token = settings.token
     if token is None:
         raise ValueError("BOT_TOKEN is not set")
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(
+        BudgetMiddleware(budget or build_budget(settings), on_unreachable=on_unreachable)
+    )
     keep_response_models()
     return Bot(
         token,
@@ -76,7 +97,7 @@ def build_dispatcher(
     """The production Dispatcher: middlewares, every router, the error handler."""
     from handlers import build_root_router
     from handlers.errors import on_error
-    from handlers.middlewares import DbSessionMiddleware, PersonMiddleware
+    from handlers.middlewares import AnswerFirstMiddleware, DbSessionMiddleware, PersonMiddleware
 
     dp = Dispatcher(
         storage=storage or build_storage(settings),
@@ -85,6 +106,7 @@ def build_dispatcher(
         session_factory=session_factory,
         sender=sender,
     )
+    dp.update.outer_middleware(AnswerFirstMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware())
     dp.errors.register(on_error)
@@ -103,6 +125,7 @@ class Application:
     dp: Dispatcher
     clock: Clock
     sender: Sender
+    budget: RateBudget
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _polling: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -179,6 +202,20 @@ class Application:
         await self.engine.dispose()
 
 
+def unreachable_marker(session_factory: async_sessionmaker[AsyncSession]) -> Unreachable:
+    """What to do when Telegram refuses a direct answer to a person (403)."""
+
+    async def mark(user_id: int, detail: str) -> None:
+        log.warning("user %s cannot be reached: %s", user_id, detail)
+        try:
+            async with session_factory() as session:
+                await people.note_unreachable(session, user_id, detail)
+        except Exception:  # the answer failed already; the person's row is a side matter
+            log.exception("could not mark user %s unreachable", user_id)
+
+    return mark
+
+
 @asynccontextmanager
 async def application(
     settings: Settings,
@@ -193,12 +230,16 @@ async def application(
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
     clock = clock or SystemClock()
-    bot = build_bot(settings, bot_session)
+    budget = build_budget(settings)
+    bot = build_bot(
+        settings, bot_session, budget=budget, on_unreachable=unreachable_marker(session_factory)
+    )
     sender = Sender(
         session_factory,
         AiogramTransport(bot, paid_broadcast=settings.paid_broadcast),
         clock,
         SenderConfig(rate=settings.send_rate),
+        budget=budget,
     )
     dp = build_dispatcher(
         settings=settings, session_factory=session_factory, clock=clock, sender=sender
@@ -211,6 +252,7 @@ async def application(
         dp=dp,
         clock=clock,
         sender=sender,
+        budget=budget,
     )
     try:
         yield app

@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
     sandbox.add_argument("--no-limits", action="store_true", help="turn Telegram's rate limits off")
+    sandbox.add_argument(
+        "--strict",
+        action="store_true",
+        help="count limits in sliding windows, edits and callback answers included",
+    )
     for module in _command_modules():
         module.add_commands(sub)
     return parser
@@ -97,7 +102,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "sandbox":
         from bot.sandbox import Limits, serve_forever
 
-        limits = Limits(enabled=not args.no_limits)
+        limits = Limits(enabled=not args.no_limits, strict=args.strict)
         await serve_forever(
             args.host, args.port, settings.bot_username or "trainee_assistant_bot", limits
         )

@@ -1,4 +1,6 @@
-"""Outer middlewares: one database session per update, the sender remembered, the locale set."""
+"""Outer middlewares: answers first in the rate budget, one database session per update, the
+sender remembered, the locale set.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +16,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.budget import interactive
 from bot.i18n import use_locale
 from bot.services import people
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class AnswerFirstMiddleware(BaseMiddleware):
+    """Calls made while handling an update answer the person in front of the bot: they go
+    before the sender's in the rate budget.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        with interactive():
+            return await handler(event, data)
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -113,3 +113,10 @@ async def reachability(session: AsyncSession, user_ids: Iterable[int]) -> dict[i
         rows = await session.exec(select(User.id, User.is_reachable).where(col(User.id).in_(chunk)))
         found.update({user_id: bool(reachable) for user_id, reachable in rows.all()})
     return found
+
+
+async def mark_unreachable(session: AsyncSession, user_id: int) -> None:
+    """Telegram refused to deliver to this person (they blocked the bot or left Telegram)."""
+    from sqlalchemy import update
+
+    await session.execute(update(User).where(col(User.id) == user_id).values(is_reachable=False))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
+from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import RoleGrant, User
@@ -213,6 +214,23 @@ async def _save(
     if known is not None and not holds_role and not changed:
         _recent.keep(database, user, version)
     return user
+
+
+async def note_unreachable(session: AsyncSession, user_id: int, detail: str) -> None:
+    """Telegram refused a direct answer to this person (403): as when the sender is refused,
+    they are marked unreachable and what is queued for them is failed with the reason. Their
+    next message to the bot marks them reachable again.
+    """
+    await users_db.mark_unreachable(session, user_id)
+    reason = outbox_db.failure_text(
+        outbox_db.Failure.DEACTIVATED
+        if "deactivated" in detail.lower()
+        else outbox_db.Failure.BLOCKED,
+        detail,
+    )
+    await outbox_db.fail_pending_for_chat(session, user_id, reason)
+    await session.commit()
+    _recent.forget({user_id})
 
 
 def locale_of(user: User | None, language_code: str | None, default: str) -> str:

@@ -54,6 +54,8 @@ async def running_bot(
 ) -> AsyncIterator[RunningBot]:
     async with application(e2e_settings, clock=clock, migrate_first=False) as app:
         await app.prepare()
+        # Settling waits for answers the bot holds back for Telegram's limits, too.
+        sandbox.busy_checks.append(lambda: app.budget.waiting > 0)
         polling = asyncio.create_task(app.run_polling())
         try:
             yield RunningBot(app=app, sandbox=sandbox)
