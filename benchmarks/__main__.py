@@ -13,6 +13,7 @@ import sys
 BENCHMARKS = [
     "benchmarks.updates",
     "benchmarks.registration",
+    "benchmarks.rush",
     "benchmarks.broadcast",
     "benchmarks.reminders",
 ]
