@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -106,7 +106,9 @@ def build_dispatcher(
         session_factory=session_factory,
         sender=sender,
     )
-    dp.update.outer_middleware(AnswerFirstMiddleware())
+    answer_first = AnswerFirstMiddleware()
+    dp["updates_in_progress"] = lambda: answer_first.handling
+    dp.update.outer_middleware(answer_first)
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware())
     dp.errors.register(on_error)
@@ -128,6 +130,11 @@ class Application:
     budget: RateBudget
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _polling: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def updates_in_progress(self) -> int:
+        """How many updates the dispatcher is handling right now."""
+        count: Callable[[], int] = self.dp["updates_in_progress"]
+        return count()
 
     def start_background(self) -> None:
         """Start the sender (and later the scheduler) once this replica leads."""

@@ -28,9 +28,17 @@ class AnswerFirstMiddleware(BaseMiddleware):
     before the sender's in the rate budget.
     """
 
+    def __init__(self) -> None:
+        #: Updates being handled right now (a test waits for none before it looks).
+        self.handling = 0
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        with interactive():
-            return await handler(event, data)
+        self.handling += 1
+        try:
+            with interactive():
+                return await handler(event, data)
+        finally:
+            self.handling -= 1
 
 
 class DbSessionMiddleware(BaseMiddleware):

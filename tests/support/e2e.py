@@ -54,8 +54,9 @@ async def running_bot(
 ) -> AsyncIterator[RunningBot]:
     async with application(e2e_settings, clock=clock, migrate_first=False) as app:
         await app.prepare()
-        # Settling waits for answers the bot holds back for Telegram's limits, too.
-        sandbox.busy_checks.append(lambda: app.budget.waiting > 0)
+        # Settling waits for updates still being handled and for answers the bot holds back
+        # for Telegram's limits.
+        sandbox.busy_checks.append(lambda: app.budget.waiting > 0 or app.updates_in_progress() > 0)
         polling = asyncio.create_task(app.run_polling())
         try:
             yield RunningBot(app=app, sandbox=sandbox)
