@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aiogram import Router
+from aiogram.dispatcher.event.handler import FilterObject
 
 
 def build_root_router() -> Router:
@@ -46,4 +50,32 @@ def build_root_router() -> Router:
         feature = module.router
         feature._parent_router = None
         root.include_router(feature)
+    _run_filters_inline(root)
     return root
+
+
+def _inline(check: Callable[..., Any]) -> Callable[..., Any]:
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+    run.__wrapped_filter__ = check  # type: ignore[attr-defined]
+    return run
+
+
+def _run_filters_inline(root: Router) -> None:
+    """Plain (not async) filters run in the event loop rather than in a worker thread.
+
+    aiogram hands every plain callable to ``asyncio.to_thread``; for the magic filters
+    (``F.text``, ``F.chat.type == ...``) and the small predicates used here, which never
+    block, that thread hop costs more than the check itself, on every handler tried for every
+    update. Router-level filters and handlers' filters alike; running it twice changes nothing.
+    """
+    for router in root.chain_tail:
+        for observer in router.observers.values():
+            filters = list(observer._handler.filters or [])
+            for handler in observer.handlers:
+                filters += handler.filters or []
+            for item in filters:
+                if isinstance(item, FilterObject) and not item.awaitable:
+                    item.callback = _inline(item.callback)
+                    item.awaitable = True

@@ -1,0 +1,53 @@
+"""The routers' plain filters run in the event loop, and still decide which handler answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from aiogram import Router
+from aiogram.dispatcher.event.handler import FilterObject
+from aiogram.types import Chat, Message
+from aiogram.types import User as TgUser
+
+from handlers import build_root_router
+
+
+def _filters(root: Router) -> Iterator[FilterObject]:
+    for router in root.chain_tail:
+        for observer in router.observers.values():
+            yield from observer._handler.filters or []
+            for handler in observer.handlers:
+                yield from handler.filters or []
+
+
+def _message(text: str, chat_type: str) -> Message:
+    return Message(
+        message_id=1,
+        date=datetime(2027, 3, 8, tzinfo=UTC),
+        chat=Chat(id=-100 if chat_type != "private" else 5, type=chat_type),
+        from_user=TgUser(id=5, is_bot=False, first_name="Ana"),
+        text=text,
+    )
+
+
+def test_no_filter_is_handed_to_a_worker_thread() -> None:
+    root = build_root_router()
+    filters = [f for f in _filters(root) if isinstance(f, FilterObject)]
+    assert filters, "the routers have filters"
+    assert all(f.awaitable for f in filters)
+    # Building the routers again (tests build many dispatchers) wraps nothing twice.
+    again = build_root_router()
+    assert [f.callback for f in _filters(again)] == [f.callback for f in filters]
+
+
+def test_magic_filters_still_filter() -> None:
+    from handlers import fallback
+
+    build_root_router()
+    filters = fallback.router.message.handlers[-1].filters
+    assert filters is not None
+    private_only = filters[0]
+    assert asyncio.run(private_only.call(_message("hello", "private")))
+    assert not asyncio.run(private_only.call(_message("hello", "supergroup")))
