@@ -10,11 +10,10 @@ from aiogram.dispatcher.event.handler import FilterObject
 
 
 def build_root_router() -> Router:
-    """Every feature router in the order they match; the fallback comes last.
+    """A new tree of every feature's router, in the order they match; the fallback comes last.
 
-    Routers are module-level objects in aiogram and may belong to one parent only, so the root
-    is built once per Dispatcher and the feature routers are detached from an earlier root first
-    (tests build many Dispatchers in one process).
+    Each feature module builds its router afresh (a router may belong to one parent only), so
+    every Dispatcher, and every test, gets a tree of its own.
     """
     from handlers import (
         admin,
@@ -47,9 +46,7 @@ def build_root_router() -> Router:
         fallback,
     )
     for module in order:
-        feature = module.router
-        feature._parent_router = None
-        root.include_router(feature)
+        root.include_router(module.build_router())
     _run_filters_inline(root)
     return root
 

@@ -12,12 +12,7 @@ from bot.db import users as users_db
 from bot.i18n import gettext as _
 from handlers.filters import IsSuperAdmin
 
-router = Router(name="admin")
-router.message.filter(IsSuperAdmin())
-router.callback_query.filter(IsSuperAdmin())
 
-
-@router.message(Command("status"))
 async def cmd_status(message: Message, session: AsyncSession, settings: Settings) -> None:
     people_count = await users_db.count_users(session)
     backend = "PostgreSQL" if settings.database_url.startswith("postgresql") else "SQLite"
@@ -30,3 +25,12 @@ async def cmd_status(message: Message, session: AsyncSession, settings: Settings
             ]
         )
     )
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="admin")
+    router.message.filter(IsSuperAdmin())
+    router.callback_query.filter(IsSuperAdmin())
+    router.message.register(cmd_status, Command("status"))
+    return router

@@ -36,8 +36,6 @@ from bot.services import announcements as ann
 from bot.services.countries import country_name
 from handlers.text import h
 
-router = Router(name="announce")
-
 MAX_COHORT_BUTTONS = 30
 #: Telegram allows 100 buttons under a message; the most common countries get one each.
 MAX_COUNTRY_BUTTONS = 60
@@ -89,10 +87,6 @@ class IsOrganiser(Filter):
             return False
         scope = await ann.scope_of(session, event_from_user.id, settings.admin_ids)
         return False if scope is None else {"scope": scope}
-
-
-router.message.filter(_Relevant(), IsOrganiser())
-router.callback_query.filter(_Relevant(), IsOrganiser())
 
 
 # -- small renderers -------------------------------------------------------------------------
@@ -169,7 +163,6 @@ def _zone(name: str | None, fallback: str) -> ZoneInfo:
 # -- starting and cancelling -----------------------------------------------------------------
 
 
-@router.message(Command("announce"))
 async def cmd_announce(
     message: Message, state: FSMContext, session: AsyncSession, scope: ann.Scope
 ) -> None:
@@ -185,13 +178,11 @@ async def cmd_announce(
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(Command("cancel"), StateFilter(AnnounceForm))
 async def cmd_cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Announcement cancelled. Nothing was sent."))
 
 
-@router.callback_query(Ann.filter(F.a == "x"))
 async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer()
@@ -250,9 +241,6 @@ def _toggle(values: list[Any], value: Any) -> list[Any]:
     return [v for v in values if v != value] if value in values else [*values, value]
 
 
-@router.callback_query(
-    StateFilter(AnnounceForm.audience), Ann.filter(F.a.in_({"c", "p", "all", "grp"}))
-)
 async def on_audience_toggle(
     query: CallbackQuery,
     callback_data: Ann,
@@ -298,7 +286,6 @@ async def _audience_or_alert(
     return resolved
 
 
-@router.callback_query(StateFilter(AnnounceForm.audience), Ann.filter(F.a == "done"))
 async def on_audience_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, scope: ann.Scope
 ) -> None:
@@ -366,7 +353,6 @@ def _filters_view(data: dict[str, Any], resolved: ann.Resolved) -> tuple[str, In
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-@router.callback_query(StateFilter(AnnounceForm.filters), Ann.filter(F.a.in_({"lang", "ctry"})))
 async def on_filter_toggle(
     query: CallbackQuery,
     callback_data: Ann,
@@ -394,7 +380,6 @@ async def on_filter_toggle(
         await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(StateFilter(AnnounceForm.filters), Ann.filter(F.a == "next"))
 async def on_filters_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, scope: ann.Scope
 ) -> None:
@@ -433,7 +418,6 @@ async def _ask_content(query: CallbackQuery, state: FSMContext, data: dict[str, 
         await query.message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(StateFilter(AnnounceForm.content), Ann.filter(F.a == "main"))
 async def on_main_language(query: CallbackQuery, callback_data: Ann, state: FSMContext) -> None:
     data = await state.get_data()
     if callback_data.v not in SUPPORTED_LOCALES or callback_data.v == data.get("main"):
@@ -486,7 +470,6 @@ async def _take_version(message: Message, state: FSMContext, language: str) -> b
     return True
 
 
-@router.message(StateFilter(AnnounceForm.content), ~F.text.startswith("/"))
 async def on_first_version(
     message: Message, state: FSMContext, session: AsyncSession, scope: ann.Scope
 ) -> None:
@@ -530,7 +513,6 @@ async def _show_versions(
     await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-@router.callback_query(StateFilter(AnnounceForm.versions), Ann.filter(F.a == "add"))
 async def on_add_version(query: CallbackQuery, callback_data: Ann, state: FSMContext) -> None:
     if callback_data.v not in SUPPORTED_LOCALES:
         await query.answer(_("This button is no longer active."))
@@ -548,7 +530,6 @@ async def on_add_version(query: CallbackQuery, callback_data: Ann, state: FSMCon
         )
 
 
-@router.message(StateFilter(AnnounceForm.version), ~F.text.startswith("/"))
 async def on_other_version(
     message: Message, state: FSMContext, session: AsyncSession, scope: ann.Scope
 ) -> None:
@@ -561,7 +542,6 @@ async def on_other_version(
         await _show_versions(message, state, session, scope)
 
 
-@router.message(StateFilter(AnnounceForm.versions, AnnounceForm.confirm), ~F.text.startswith("/"))
 async def on_stray_in_wizard(message: Message) -> None:
     await message.answer(_("Please use the buttons above, or /cancel to stop."))
 
@@ -580,7 +560,6 @@ async def send_version(bot: Bot, chat_id: int, version: dict[str, Any]) -> None:
         await bot.send_message(chat_id, payload["text"])
 
 
-@router.callback_query(StateFilter(AnnounceForm.versions), Ann.filter(F.a == "prev"))
 async def on_preview(
     query: CallbackQuery,
     state: FSMContext,
@@ -620,7 +599,6 @@ async def on_preview(
     )
 
 
-@router.message(StateFilter(AnnounceForm.when), F.text, ~F.text.startswith("/"))
 async def on_time_typed(
     message: Message,
     state: FSMContext,
@@ -641,7 +619,6 @@ async def on_time_typed(
     await _show_confirm(message, state, session, scope, clock, edit=False)
 
 
-@router.callback_query(StateFilter(AnnounceForm.when), Ann.filter(F.a == "now"))
 async def on_now(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, scope: ann.Scope, clock: Clock
 ) -> None:
@@ -710,7 +687,6 @@ async def _show_confirm(
         await message.answer("\n".join(lines), reply_markup=markup)
 
 
-@router.callback_query(StateFilter(AnnounceForm.confirm), Ann.filter(F.a == "pin"))
 async def on_pin_toggle(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, scope: ann.Scope, clock: Clock
 ) -> None:
@@ -721,7 +697,6 @@ async def on_pin_toggle(
         await _show_confirm(query.message, state, session, scope, clock, edit=True)
 
 
-@router.callback_query(StateFilter(AnnounceForm.confirm), Ann.filter(F.a == "send"))
 async def on_send(
     query: CallbackQuery,
     state: FSMContext,
@@ -825,7 +800,6 @@ async def _campaigns_view(
     return "\n".join(text_lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-@router.message(Command("campaigns"))
 async def cmd_campaigns(
     message: Message,
     session: AsyncSession,
@@ -838,7 +812,6 @@ async def cmd_campaigns(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(Ann.filter(F.a == "cx"))
 async def on_cancel_campaign(
     query: CallbackQuery,
     callback_data: Ann,
@@ -869,3 +842,60 @@ async def on_cancel_campaign(
         zone = _zone(user.timezone if user else None, settings.default_timezone)
         text, markup = await _campaigns_view(session, scope, zone)
         await query.message.edit_text(text, reply_markup=markup)
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="announce")
+    router.message.filter(_Relevant(), IsOrganiser())
+    router.callback_query.filter(_Relevant(), IsOrganiser())
+    router.message.register(cmd_announce, Command("announce"))
+    router.message.register(cmd_cancel, Command("cancel"), StateFilter(AnnounceForm))
+    router.callback_query.register(on_cancel, Ann.filter(F.a == "x"))
+    router.callback_query.register(
+        on_audience_toggle,
+        StateFilter(AnnounceForm.audience),
+        Ann.filter(F.a.in_({"c", "p", "all", "grp"})),
+    )
+    router.callback_query.register(
+        on_audience_done, StateFilter(AnnounceForm.audience), Ann.filter(F.a == "done")
+    )
+    router.callback_query.register(
+        on_filter_toggle, StateFilter(AnnounceForm.filters), Ann.filter(F.a.in_({"lang", "ctry"}))
+    )
+    router.callback_query.register(
+        on_filters_done, StateFilter(AnnounceForm.filters), Ann.filter(F.a == "next")
+    )
+    router.callback_query.register(
+        on_main_language, StateFilter(AnnounceForm.content), Ann.filter(F.a == "main")
+    )
+    router.message.register(
+        on_first_version, StateFilter(AnnounceForm.content), ~F.text.startswith("/")
+    )
+    router.callback_query.register(
+        on_add_version, StateFilter(AnnounceForm.versions), Ann.filter(F.a == "add")
+    )
+    router.message.register(
+        on_other_version, StateFilter(AnnounceForm.version), ~F.text.startswith("/")
+    )
+    router.message.register(
+        on_stray_in_wizard,
+        StateFilter(AnnounceForm.versions, AnnounceForm.confirm),
+        ~F.text.startswith("/"),
+    )
+    router.callback_query.register(
+        on_preview, StateFilter(AnnounceForm.versions), Ann.filter(F.a == "prev")
+    )
+    router.message.register(
+        on_time_typed, StateFilter(AnnounceForm.when), F.text, ~F.text.startswith("/")
+    )
+    router.callback_query.register(on_now, StateFilter(AnnounceForm.when), Ann.filter(F.a == "now"))
+    router.callback_query.register(
+        on_pin_toggle, StateFilter(AnnounceForm.confirm), Ann.filter(F.a == "pin")
+    )
+    router.callback_query.register(
+        on_send, StateFilter(AnnounceForm.confirm), Ann.filter(F.a == "send")
+    )
+    router.message.register(cmd_campaigns, Command("campaigns"))
+    router.callback_query.register(on_cancel_campaign, Ann.filter(F.a == "cx"))
+    return router

@@ -12,10 +12,7 @@ from handlers.text import h
 
 _ADMIN_NAMES = frozenset(name for name, _description in ADMIN_COMMANDS)
 
-router = Router(name="fallback")
 
-
-@router.message(F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
 async def on_unknown_command(message: Message) -> None:
     command = (message.text or "").split(maxsplit=1)[0].split("@", 1)[0][:40]
     if command.removeprefix("/") in _ADMIN_NAMES:
@@ -30,13 +27,22 @@ async def on_unknown_command(message: Message) -> None:
     )
 
 
-@router.message(F.chat.type == ChatType.PRIVATE)
 async def on_stray_message(message: Message) -> None:
     await message.answer(
         _("I did not understand that. Use the menu or /help to see what I can do.")
     )
 
 
-@router.callback_query()
 async def on_stale_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer active."))
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="fallback")
+    router.message.register(
+        on_unknown_command, F.chat.type == ChatType.PRIVATE, F.text.startswith("/")
+    )
+    router.message.register(on_stray_message, F.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(on_stale_button)
+    return router

@@ -21,13 +21,11 @@ from handlers.text import h
 
 log = logging.getLogger(__name__)
 
-router = Router(name="groups")
 _GROUPS = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
 _PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR}
 _CHAT_ADMINS = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
 
 
-@router.my_chat_member(_GROUPS)
 async def on_added_to_group(event: ChatMemberUpdated) -> None:
     old, new = event.old_chat_member.status, event.new_chat_member.status
     if new not in _PRESENT or old in _PRESENT:
@@ -43,7 +41,6 @@ async def on_added_to_group(event: ChatMemberUpdated) -> None:
     )
 
 
-@router.message(_GROUPS, Command("link"))
 async def cmd_link(
     message: Message,
     command: CommandObject,
@@ -88,13 +85,11 @@ async def cmd_link(
         )
 
 
-@router.message(F.migrate_to_chat_id)
 async def on_migrated(message: Message, session: AsyncSession) -> None:
     if message.migrate_to_chat_id is not None:
         await reg.group_migrated(session, message.chat.id, message.migrate_to_chat_id)
 
 
-@router.chat_join_request()
 async def on_join_request(request: ChatJoinRequest, session: AsyncSession) -> None:
     allowed = await reg.may_join_group(session, request.chat.id, request.from_user.id)
     if allowed is None:
@@ -106,3 +101,13 @@ async def on_join_request(request: ChatJoinRequest, session: AsyncSession) -> No
             await request.decline()
     except TelegramAPIError as exc:
         log.warning("join request in %s not settled: %s", request.chat.id, exc)
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="groups")
+    router.my_chat_member.register(on_added_to_group, _GROUPS)
+    router.message.register(cmd_link, _GROUPS, Command("link"))
+    router.message.register(on_migrated, F.migrate_to_chat_id)
+    router.chat_join_request.register(on_join_request)
+    return router

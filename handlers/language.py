@@ -13,8 +13,6 @@ from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, use_locale
 from bot.i18n import gettext as _
 from bot.services import people
 
-router = Router(name="language")
-
 
 class LanguageChoice(CallbackData, prefix="lang"):
     code: str
@@ -38,19 +36,16 @@ async def _ask(message: Message, locale: str) -> None:
     )
 
 
-@router.message(Command("language"))
 async def cmd_language(message: Message, locale: str) -> None:
     await _ask(message, locale)
 
 
-@router.callback_query(F.data == "menu:language")
 async def on_language_menu(query: CallbackQuery, locale: str) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await _ask(query.message, locale)
 
 
-@router.callback_query(LanguageChoice.filter(F.code.in_(SUPPORTED_LOCALES)))
 async def on_language_chosen(
     query: CallbackQuery, callback_data: LanguageChoice, session: AsyncSession, clock: Clock
 ) -> None:
@@ -62,3 +57,14 @@ async def on_language_chosen(
         await query.answer(done)
         if isinstance(query.message, Message):
             await query.message.edit_text(done)
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="language")
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(on_language_menu, F.data == "menu:language")
+    router.callback_query.register(
+        on_language_chosen, LanguageChoice.filter(F.code.in_(SUPPORTED_LOCALES))
+    )
+    return router

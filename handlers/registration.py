@@ -38,8 +38,6 @@ from handlers.text import h
 
 log = logging.getLogger(__name__)
 
-router = Router(name="registration")
-router.message.filter(F.chat.type == ChatType.PRIVATE)
 
 MAX_ZONE_CHOICES = 10
 
@@ -142,7 +140,6 @@ def _zone_keyboard(zones: list[str], locale: str, clock: Clock) -> InlineKeyboar
 # --- /start <code> --------------------------------------------------------------------------
 
 
-@router.message(CommandStart(deep_link=True))
 async def cmd_start_code(
     message: Message,
     command: CommandObject,
@@ -216,7 +213,6 @@ async def _ask_identity(message: Message, invite: reg.PersonalInvite) -> None:
     )
 
 
-@router.callback_query(PersonalAnswer.filter())
 async def on_personal_answer(
     query: CallbackQuery,
     callback_data: PersonalAnswer,
@@ -283,7 +279,6 @@ async def on_personal_answer(
             )
 
 
-@router.callback_query(ZoneChoice.filter())
 async def on_zone_choice(
     query: CallbackQuery,
     callback_data: ZoneChoice,
@@ -416,7 +411,6 @@ async def _ask_step(message: Message, state: FSMContext, step: State) -> None:
 _FORM_TEXT = F.text & ~F.text.startswith("/")
 
 
-@router.message(StateFilter(RegistrationForm.full_name), _FORM_TEXT)
 async def on_full_name(message: Message, state: FSMContext) -> None:
     try:
         value = reg.clean_name(message.text or "")
@@ -436,7 +430,6 @@ def _country_buttons(
     ]
 
 
-@router.message(StateFilter(RegistrationForm.country), _FORM_TEXT)
 async def on_country(message: Message, state: FSMContext, locale: str) -> None:
     try:
         code = reg.clean_country(message.text or "", locale)
@@ -449,7 +442,6 @@ async def on_country(message: Message, state: FSMContext, locale: str) -> None:
     await _ask_step(message, state, RegistrationForm.organisation)
 
 
-@router.callback_query(StateFilter(RegistrationForm.country), CountryChoice.filter())
 async def on_country_choice(
     query: CallbackQuery, callback_data: CountryChoice, state: FSMContext, locale: str
 ) -> None:
@@ -464,7 +456,6 @@ async def on_country_choice(
         await _ask_step(query.message, state, RegistrationForm.organisation)
 
 
-@router.message(StateFilter(RegistrationForm.organisation), _FORM_TEXT)
 async def on_organisation(message: Message, state: FSMContext) -> None:
     try:
         value = reg.clean_organisation(message.text or "")
@@ -475,7 +466,6 @@ async def on_organisation(message: Message, state: FSMContext) -> None:
     await _ask_step(message, state, RegistrationForm.email)
 
 
-@router.message(StateFilter(RegistrationForm.email), _FORM_TEXT)
 async def on_email(message: Message, state: FSMContext) -> None:
     try:
         value = reg.clean_email(message.text or "")
@@ -486,18 +476,15 @@ async def on_email(message: Message, state: FSMContext) -> None:
     await _ask_step(message, state, RegistrationForm.consent)
 
 
-@router.message(StateFilter(RegistrationForm.consent), _FORM_TEXT)
 async def on_consent_text(message: Message) -> None:
     await message.answer(_("Please answer with one of the buttons above."))
 
 
-@router.message(StateFilter(*_STEPS), Command("cancel"))
 async def cmd_cancel_form(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Registration cancelled. Nothing was stored."))
 
 
-@router.callback_query(FormStep.filter())
 async def on_form_step(
     query: CallbackQuery,
     callback_data: FormStep,
@@ -657,7 +644,6 @@ def _profile_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[buttons[0:2], buttons[2:4]])
 
 
-@router.message(Command("profile"))
 async def cmd_profile(
     message: Message, session: AsyncSession, state: FSMContext, locale: str
 ) -> None:
@@ -679,7 +665,6 @@ async def cmd_profile(
     )
 
 
-@router.callback_query(ProfileEdit.filter())
 async def on_profile_edit(
     query: CallbackQuery, callback_data: ProfileEdit, state: FSMContext
 ) -> None:
@@ -697,13 +682,11 @@ async def on_profile_edit(
         )
 
 
-@router.message(StateFilter(ProfileForm.value), Command("cancel"))
 async def cmd_cancel_profile(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(_("Nothing was changed."))
 
 
-@router.message(StateFilter(ProfileForm.value), _FORM_TEXT)
 async def on_profile_value(
     message: Message, state: FSMContext, session: AsyncSession, clock: Clock, locale: str
 ) -> None:
@@ -731,7 +714,6 @@ async def on_profile_value(
     )
 
 
-@router.callback_query(StateFilter(ProfileForm.value), ProfileCountry.filter())
 async def on_profile_country(
     query: CallbackQuery,
     callback_data: ProfileCountry,
@@ -762,7 +744,6 @@ async def on_profile_country(
 _LEAVABLE = ("active", "pending", "waiting")
 
 
-@router.message(Command("withdraw"))
 async def cmd_withdraw(message: Message, session: AsyncSession, locale: str) -> None:
     if message.from_user is None:
         return
@@ -785,7 +766,6 @@ async def cmd_withdraw(message: Message, session: AsyncSession, locale: str) -> 
     )
 
 
-@router.callback_query(WithdrawChoice.filter())
 async def on_withdraw(
     query: CallbackQuery,
     callback_data: WithdrawChoice,
@@ -833,7 +813,6 @@ async def on_withdraw(
         await message.edit_text(_("You have left {cohort}.").format(cohort=label))
 
 
-@router.callback_query(F.data == "wd:keep")
 async def on_withdraw_keep(query: CallbackQuery) -> None:
     await query.answer()
     if isinstance(query.message, Message):
@@ -843,7 +822,6 @@ async def on_withdraw_keep(query: CallbackQuery) -> None:
 # --- /mydata and /forgetme ------------------------------------------------------------------
 
 
-@router.message(Command("mydata"))
 async def cmd_mydata(message: Message, session: AsyncSession) -> None:
     if message.from_user is None:
         return
@@ -855,7 +833,6 @@ async def cmd_mydata(message: Message, session: AsyncSession) -> None:
     )
 
 
-@router.message(Command("forgetme"))
 async def cmd_forgetme(message: Message) -> None:
     await message.answer(
         _(
@@ -878,7 +855,6 @@ async def cmd_forgetme(message: Message) -> None:
     )
 
 
-@router.callback_query(ForgetChoice.filter())
 async def on_forget(
     query: CallbackQuery,
     callback_data: ForgetChoice,
@@ -903,7 +879,6 @@ async def on_forget(
 # --- /group ---------------------------------------------------------------------------------
 
 
-@router.message(Command("group"))
 async def cmd_group(message: Message, session: AsyncSession, bot: Bot, locale: str) -> None:
     if message.from_user is None:
         return
@@ -932,3 +907,37 @@ async def cmd_group(message: Message, session: AsyncSession, bot: Bot, locale: s
     await message.answer(
         _("Your cohort's group chat (the link works once):") + "\n" + "\n".join(lines)
     )
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="registration")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(cmd_start_code, CommandStart(deep_link=True))
+    router.callback_query.register(on_personal_answer, PersonalAnswer.filter())
+    router.callback_query.register(on_zone_choice, ZoneChoice.filter())
+    router.message.register(on_full_name, StateFilter(RegistrationForm.full_name), _FORM_TEXT)
+    router.message.register(on_country, StateFilter(RegistrationForm.country), _FORM_TEXT)
+    router.callback_query.register(
+        on_country_choice, StateFilter(RegistrationForm.country), CountryChoice.filter()
+    )
+    router.message.register(on_organisation, StateFilter(RegistrationForm.organisation), _FORM_TEXT)
+    router.message.register(on_email, StateFilter(RegistrationForm.email), _FORM_TEXT)
+    router.message.register(on_consent_text, StateFilter(RegistrationForm.consent), _FORM_TEXT)
+    router.message.register(cmd_cancel_form, StateFilter(*_STEPS), Command("cancel"))
+    router.callback_query.register(on_form_step, FormStep.filter())
+    router.message.register(cmd_profile, Command("profile"))
+    router.callback_query.register(on_profile_edit, ProfileEdit.filter())
+    router.message.register(cmd_cancel_profile, StateFilter(ProfileForm.value), Command("cancel"))
+    router.message.register(on_profile_value, StateFilter(ProfileForm.value), _FORM_TEXT)
+    router.callback_query.register(
+        on_profile_country, StateFilter(ProfileForm.value), ProfileCountry.filter()
+    )
+    router.message.register(cmd_withdraw, Command("withdraw"))
+    router.callback_query.register(on_withdraw, WithdrawChoice.filter())
+    router.callback_query.register(on_withdraw_keep, F.data == "wd:keep")
+    router.message.register(cmd_mydata, Command("mydata"))
+    router.message.register(cmd_forgetme, Command("forgetme"))
+    router.callback_query.register(on_forget, ForgetChoice.filter())
+    router.message.register(cmd_group, Command("group"))
+    return router

@@ -46,11 +46,6 @@ MESSAGE_LIMIT = 4096
 MAX_PENDING_SHOWN = 20
 
 
-router = Router(name="registration_admin")
-router.message.filter(F.chat.type == ChatType.PRIVATE, IsAnyAdmin())
-router.callback_query.filter(IsAnyAdmin())
-
-
 class RosterCohort(CallbackData, prefix="rimp"):
     cohort_id: int
 
@@ -99,7 +94,6 @@ async def _cohort_argument(
 # --- /cohorts -------------------------------------------------------------------------------
 
 
-@router.message(Command("cohorts"))
 async def cmd_cohorts(
     message: Message, session: AsyncSession, admin_scope: set[int] | None, locale: str
 ) -> None:
@@ -147,7 +141,6 @@ async def cmd_cohorts(
 # --- /roster CODE [xlsx] --------------------------------------------------------------------
 
 
-@router.message(Command("roster"))
 async def cmd_roster(
     message: Message,
     command: CommandObject,
@@ -207,7 +200,6 @@ def _decision_keyboard(enrolment_id: int) -> InlineKeyboardMarkup:
     )
 
 
-@router.message(Command("pending"))
 async def cmd_pending(
     message: Message, session: AsyncSession, admin_scope: set[int] | None, locale: str
 ) -> None:
@@ -226,7 +218,6 @@ async def cmd_pending(
         )
 
 
-@router.callback_query(RequestDecision.filter())
 async def on_decision(
     query: CallbackQuery,
     callback_data: RequestDecision,
@@ -265,7 +256,6 @@ async def on_decision(
 # --- /invite CODE ---------------------------------------------------------------------------
 
 
-@router.message(Command("invite"))
 async def cmd_invite(
     message: Message,
     command: CommandObject,
@@ -363,7 +353,6 @@ async def _change_grant(
         await message.answer(_("Done: {user} is no longer {role} of {programme}.").format(**values))
 
 
-@router.message(Command("grant"))
 async def cmd_grant(
     message: Message,
     command: CommandObject,
@@ -374,7 +363,6 @@ async def cmd_grant(
     await _change_grant(message, command, session, settings, clock, grant=True)
 
 
-@router.message(Command("revoke"))
 async def cmd_revoke(
     message: Message,
     command: CommandObject,
@@ -392,7 +380,6 @@ def _fmt_of(filename: str) -> str:
     return "xlsx" if filename.lower().endswith(".xlsx") else "csv"
 
 
-@router.message(F.document)
 async def on_roster_file(
     message: Message,
     session: AsyncSession,
@@ -508,7 +495,6 @@ async def _preview(
     )
 
 
-@router.callback_query(RosterCohort.filter())
 async def on_roster_cohort(
     query: CallbackQuery,
     callback_data: RosterCohort,
@@ -527,7 +513,6 @@ async def on_roster_cohort(
     await _preview(query.message, bot, session, state, callback_data.cohort_id, code, clock)
 
 
-@router.callback_query(RosterConfirm.filter())
 async def on_roster_confirm(
     query: CallbackQuery,
     callback_data: RosterConfirm,
@@ -581,3 +566,21 @@ async def on_roster_confirm(
             cohort=h(code)
         ),
     )
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="registration_admin")
+    router.message.filter(F.chat.type == ChatType.PRIVATE, IsAnyAdmin())
+    router.callback_query.filter(IsAnyAdmin())
+    router.message.register(cmd_cohorts, Command("cohorts"))
+    router.message.register(cmd_roster, Command("roster"))
+    router.message.register(cmd_pending, Command("pending"))
+    router.callback_query.register(on_decision, RequestDecision.filter())
+    router.message.register(cmd_invite, Command("invite"))
+    router.message.register(cmd_grant, Command("grant"))
+    router.message.register(cmd_revoke, Command("revoke"))
+    router.message.register(on_roster_file, F.document)
+    router.callback_query.register(on_roster_cohort, RosterCohort.filter())
+    router.callback_query.register(on_roster_confirm, RosterConfirm.filter())
+    return router

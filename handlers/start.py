@@ -21,8 +21,6 @@ from bot.services import roles
 from handlers.menus import commands_for
 from handlers.text import h
 
-router = Router(name="start")
-
 
 def settings_keyboard() -> InlineKeyboardMarkup:
     """Buttons to change the language or the time zone."""
@@ -53,7 +51,6 @@ def _cohort_lines(views: list[reg.EnrolmentView]) -> list[str]:
     return lines
 
 
-@router.message(CommandStart())
 async def cmd_start(
     message: Message, user: User | None, session: AsyncSession, locale: str
 ) -> None:
@@ -92,7 +89,6 @@ async def cmd_start(
     await message.answer("\n".join(lines), reply_markup=settings_keyboard())
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message, settings: Settings, session: AsyncSession) -> None:
     person = message.from_user.id if message.from_user is not None else None
     super_admin = person is not None and person in settings.admin_ids
@@ -126,14 +122,12 @@ def describe_settings(user: User | None, locale: str, now: datetime) -> str:
     return "\n".join(lines)
 
 
-@router.message(Command("settings"))
 async def cmd_settings(message: Message, user: User | None, locale: str, clock: Clock) -> None:
     await message.answer(
         describe_settings(user, locale, clock.now()), reply_markup=settings_keyboard()
     )
 
 
-@router.callback_query(F.data == "menu:settings")
 async def on_settings_button(
     query: CallbackQuery, user: User | None, locale: str, clock: Clock
 ) -> None:
@@ -142,3 +136,13 @@ async def on_settings_button(
         await query.message.answer(
             describe_settings(user, locale, clock.now()), reply_markup=settings_keyboard()
         )
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="start")
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_settings, Command("settings"))
+    router.callback_query.register(on_settings_button, F.data == "menu:settings")
+    return router

@@ -25,8 +25,6 @@ from bot.services import reminders, timetable
 from bot.services.timetable import SessionView, TraineeTimetable, Viewer
 from handlers.text import fit_lines, h
 
-router = Router(name="timetable")
-
 #: Room kept under Telegram's 4,096 characters for the closing lines.
 MAX_TEXT = 3800
 MAX_JOIN_BUTTONS = 3
@@ -221,7 +219,6 @@ async def _week_message(
     return render_week(view, first_day), week_keyboard(first_day)
 
 
-@router.message(Command("schedule"))
 async def cmd_schedule(
     message: Message, session: AsyncSession, user: User | None, locale: str, clock: Clock
 ) -> None:
@@ -231,7 +228,6 @@ async def cmd_schedule(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(WeekPage.filter())
 async def on_week_page(
     query: CallbackQuery,
     callback_data: WeekPage,
@@ -252,7 +248,6 @@ async def on_week_page(
         await query.message.edit_text(text, reply_markup=keyboard)
 
 
-@router.message(Command("today"))
 async def cmd_today(
     message: Message, session: AsyncSession, user: User | None, locale: str, clock: Clock
 ) -> None:
@@ -265,7 +260,6 @@ async def cmd_today(
     await message.answer(render_today(view, now), reply_markup=join_keyboard(view.sessions))
 
 
-@router.message(Command("next"))
 async def cmd_next(
     message: Message, session: AsyncSession, user: User | None, locale: str, clock: Clock
 ) -> None:
@@ -278,7 +272,6 @@ async def cmd_next(
     await message.answer(render_next(view, now), reply_markup=join_keyboard(view.sessions))
 
 
-@router.message(Command("calendar"))
 async def cmd_calendar(message: Message, session: AsyncSession, locale: str, clock: Clock) -> None:
     if message.from_user is None:
         return
@@ -366,7 +359,6 @@ def reminders_keyboard(choice: reminders.ReminderChoice, locale: str) -> InlineK
     )
 
 
-@router.message(Command("reminders"))
 async def cmd_reminders(message: Message, session: AsyncSession, locale: str) -> None:
     if message.from_user is None:
         return
@@ -408,7 +400,6 @@ async def _update_reminders(
         )
 
 
-@router.callback_query(ReminderPreset.filter())
 async def on_reminder_preset(
     query: CallbackQuery,
     callback_data: ReminderPreset,
@@ -420,7 +411,6 @@ async def on_reminder_preset(
     await _update_reminders(query, session, locale, clock, sender, preset=callback_data.preset)
 
 
-@router.callback_query(DigestSwitch.filter())
 async def on_digest_switch(
     query: CallbackQuery,
     callback_data: DigestSwitch,
@@ -430,3 +420,17 @@ async def on_digest_switch(
     sender: Sender | None = None,
 ) -> None:
     await _update_reminders(query, session, locale, clock, sender, daily_digest=callback_data.on)
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="timetable")
+    router.message.register(cmd_schedule, Command("schedule"))
+    router.callback_query.register(on_week_page, WeekPage.filter())
+    router.message.register(cmd_today, Command("today"))
+    router.message.register(cmd_next, Command("next"))
+    router.message.register(cmd_calendar, Command("calendar"))
+    router.message.register(cmd_reminders, Command("reminders"))
+    router.callback_query.register(on_reminder_preset, ReminderPreset.filter())
+    router.callback_query.register(on_digest_switch, DigestSwitch.filter())
+    return router

@@ -32,10 +32,6 @@ from bot.services.timetable_file import MAX_FILE_BYTES
 from handlers.filters import IsAnyAdmin
 from handlers.text import fit_lines, h
 
-router = Router(name="timetable_admin")
-router.message.filter(IsAnyAdmin())
-router.callback_query.filter(IsAnyAdmin())
-
 MAX_TEXT = 3900
 MAX_COHORT_BUTTONS = 20
 _STATE_KEY = "timetable_upload"
@@ -158,7 +154,6 @@ async def _preview(
     return _clip(body), _confirm_keyboard(token)
 
 
-@router.message(F.chat.type == ChatType.PRIVATE, F.document, TimetableDocument())
 async def on_timetable_file(
     message: Message,
     state: FSMContext,
@@ -203,7 +198,6 @@ async def on_timetable_file(
     await message.answer(prompt, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-@router.callback_query(PickCohort.filter())
 async def on_cohort_picked(
     query: CallbackQuery,
     callback_data: PickCohort,
@@ -226,7 +220,6 @@ async def on_cohort_picked(
         await query.message.edit_text(text, reply_markup=keyboard)
 
 
-@router.callback_query(ConfirmImport.filter())
 async def on_confirm_import(
     query: CallbackQuery,
     callback_data: ConfirmImport,
@@ -271,3 +264,16 @@ async def on_confirm_import(
                 result.notices,
             ).format(count=result.notices)
         )
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="timetable_admin")
+    router.message.filter(IsAnyAdmin())
+    router.callback_query.filter(IsAnyAdmin())
+    router.message.register(
+        on_timetable_file, F.chat.type == ChatType.PRIVATE, F.document, TimetableDocument()
+    )
+    router.callback_query.register(on_cohort_picked, PickCohort.filter())
+    router.callback_query.register(on_confirm_import, ConfirmImport.filter())
+    return router

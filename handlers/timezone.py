@@ -20,8 +20,6 @@ from bot.services import people
 from bot.services.timezones import resolve_timezone_text, utc_offset_label, zone_label
 from handlers.text import h
 
-router = Router(name="timezone")
-
 MAX_CHOICES = 8
 
 
@@ -51,12 +49,10 @@ async def _ask(message: Message, state: FSMContext, user: User | None) -> None:
     await message.answer("\n".join(lines))
 
 
-@router.message(Command("timezone"))
 async def cmd_timezone(message: Message, state: FSMContext, user: User | None) -> None:
     await _ask(message, state, user)
 
 
-@router.callback_query(F.data == "menu:timezone")
 async def on_timezone_menu(query: CallbackQuery, state: FSMContext, user: User | None) -> None:
     await query.answer()
     if isinstance(query.message, Message):
@@ -86,7 +82,6 @@ def _confirm_keyboard(zone: str) -> InlineKeyboardMarkup:
     )
 
 
-@router.message(StateFilter(TimezoneForm.waiting_for_place), F.text, ~F.text.startswith("/"))
 async def on_place(message: Message, locale: str, clock: Clock) -> None:
     text = (message.text or "").strip()[:100]
     zones = resolve_timezone_text(text, locale, clock.now())[:MAX_CHOICES]
@@ -118,7 +113,6 @@ async def on_place(message: Message, locale: str, clock: Clock) -> None:
     )
 
 
-@router.callback_query(ZonePick.filter())
 async def on_zone_picked(
     query: CallbackQuery, callback_data: ZonePick, locale: str, clock: Clock
 ) -> None:
@@ -133,7 +127,6 @@ async def on_zone_picked(
         )
 
 
-@router.callback_query(ZoneConfirm.filter())
 async def on_zone_confirmed(
     query: CallbackQuery,
     callback_data: ZoneConfirm,
@@ -154,3 +147,16 @@ async def on_zone_confirmed(
                 place=h(zone_label(callback_data.zone, locale))
             )
         )
+
+
+def build_router() -> Router:
+    """A new router with this module's handlers, in the order they are tried."""
+    router = Router(name="timezone")
+    router.message.register(cmd_timezone, Command("timezone"))
+    router.callback_query.register(on_timezone_menu, F.data == "menu:timezone")
+    router.message.register(
+        on_place, StateFilter(TimezoneForm.waiting_for_place), F.text, ~F.text.startswith("/")
+    )
+    router.callback_query.register(on_zone_picked, ZonePick.filter())
+    router.callback_query.register(on_zone_confirmed, ZoneConfirm.filter())
+    return router

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from aiogram import Dispatcher, Router
+from aiogram import Dispatcher
 from aiogram.filters import Command
 from aiogram.types import Message
 
@@ -17,14 +17,11 @@ TRAINEE = 5550002
 async def test_exception_in_handler_becomes_an_apology(
     dp: Dispatcher, feed, recorder: RecordingSession, caplog: pytest.LogCaptureFixture
 ) -> None:
-    boom = Router(name="boom")
-
-    @boom.message(Command("boom"))
     async def explode(message: Message) -> None:
         raise RuntimeError("database on fire")
 
-    dp.sub_routers.insert(0, boom)
-    boom._parent_router = dp
+    # The dispatcher's own handlers are tried before every feature's router.
+    dp.message.register(explode, Command("boom"))
     update = private_message(TRAINEE, "/boom")
     with caplog.at_level(logging.ERROR, logger="bot.errors"):
         await feed(update)

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import handlers
 from bot.clock import ManualClock
 from bot.db.models import Cohort, Enrolment, OutboxMessage, RoleGrant, RosterEntry
 from bot.services import programmes, roster_import
@@ -38,28 +37,6 @@ titles: {en: Customs Modernisation}
 cohorts:
   - {code: B-ONE, name: Customs cohort, registration: open}
 """
-
-
-@pytest.fixture(autouse=True)
-def _registration_routers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Include the registration routers until the root router lists them itself."""
-    from handlers import fallback, groups, registration, registration_admin
-
-    original = handlers.build_root_router
-
-    def build() -> object:
-        root = original()
-        mine = [groups.router, registration_admin.router, registration.router]
-        if registration.router not in root.sub_routers:
-            for router in reversed(mine):
-                router._parent_router = None
-                root.sub_routers.insert(0, router)
-                router._parent_router = root
-        return root
-
-    monkeypatch.setattr(handlers, "build_root_router", build)
-    extra = {"cohorts", "roster", "pending", "invite", "grant", "revoke"}
-    monkeypatch.setattr(fallback, "_ADMIN_NAMES", fallback._ADMIN_NAMES | extra)
 
 
 async def import_yaml(session: AsyncSession, text: str, clock: ManualClock) -> None:
