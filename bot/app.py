@@ -247,6 +247,7 @@ async def application(
         clock,
         SenderConfig(rate=settings.send_rate),
         budget=budget,
+        on_unreachable=people.forget_recent_senders,
     )
     dp = build_dispatcher(
         settings=settings, session_factory=session_factory, clock=clock, sender=sender

@@ -44,7 +44,6 @@ from bot.db import outbox as outbox_db
 from bot.db.models import Cohort, OutboxMessage, User
 from bot.delivery.budget import BudgetLimits, Priority, RateBudget
 from bot.delivery.transport import Outcome, SendResult, Transport
-from bot.services import people
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +106,14 @@ class Sender:
         budget: RateBudget | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        on_unreachable: Callable[[set[int]], object] | None = None,
     ) -> None:
         """``budget``: the rate budget every call of this process shares (else one of its own,
-        from ``config``); ``monotonic`` and ``sleep`` are the pace's time (tests pass a fake).
+        from ``config``); ``monotonic`` and ``sleep`` are the pace's time (tests pass a fake);
+        ``on_unreachable`` hears the people just recorded as unreachable (the application drops
+        what it keeps of them).
         """
+        self._on_unreachable = on_unreachable
         self._sf = session_factory
         self._transport = transport
         self._clock = clock
@@ -376,10 +379,10 @@ class Sender:
                 for effect in effects:
                     await effect(session)
                 await session.commit()
-            if unreachable:
+            if unreachable and self._on_unreachable is not None:
                 # A copy read before the commit would say they are reachable; their next
                 # update must read the row, and so mark them reachable again.
-                people.forget_recent_senders(unreachable)
+                self._on_unreachable(unreachable)
 
     async def _flush_loop(self) -> None:
         while True:

@@ -99,7 +99,11 @@ async def test_blocked_user_marked_unreachable_and_not_retried(
     transport = ScriptedTransport(
         {5: [SendResult(Outcome.UNREACHABLE, error="Forbidden: bot was blocked by the user")]}
     )
-    await Sender(session_factory, transport, clock, fast()).run_until_idle()
+    told: list[set[int]] = []
+    await Sender(
+        session_factory, transport, clock, fast(), on_unreachable=told.append
+    ).run_until_idle()
+    assert told == [{5}]
     result = await statuses(session_factory)
     assert result[5][0] == "failed"
     assert "blocked" in (result[5][1] or "")
@@ -226,7 +230,14 @@ async def test_person_seen_moments_before_the_block_is_read_again_when_back(
     await remember(session_factory, 6, clock)
     await remember(session_factory, 6, clock)
     await queue(session_factory, clock, [6])
-    await Sender(session_factory, ScriptedTransport({6: [BLOCKED]}), clock, fast()).run_until_idle()
+    # Wired as the application wires it: the sender tells who it found unreachable.
+    await Sender(
+        session_factory,
+        ScriptedTransport({6: [BLOCKED]}),
+        clock,
+        fast(),
+        on_unreachable=people.forget_recent_senders,
+    ).run_until_idle()
     assert await reachable(session_factory, 6) is False
 
     await remember(session_factory, 6, clock)
