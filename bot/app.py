@@ -93,8 +93,12 @@ def build_dispatcher(
     clock: Clock,
     sender: Sender | None = None,
     storage: BaseStorage | None = None,
+    recent: people.RecentSenders | None = None,
 ) -> Dispatcher:
-    """The production Dispatcher: middlewares, every router, the error handler."""
+    """The production Dispatcher: middlewares, every router, the error handler.
+
+    ``recent`` keeps people seen moments ago, so that their next updates need no query.
+    """
     from handlers import build_root_router
     from handlers.errors import on_error
     from handlers.middlewares import AnswerFirstMiddleware, DbSessionMiddleware, PersonMiddleware
@@ -105,6 +109,7 @@ def build_dispatcher(
         clock=clock,
         session_factory=session_factory,
         sender=sender,
+        recent_senders=recent,
     )
     answer_first = AnswerFirstMiddleware()
     dp["updates_in_progress"] = lambda: answer_first.handling
@@ -117,19 +122,60 @@ def build_dispatcher(
 
 
 @dataclass
-class Application:
-    """Everything a running bot is made of, built from the settings."""
+class AppContext:
+    """What the bot, the command line and the demo share: settings, database, clock, caches."""
 
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    clock: Clock
+    recent: people.RecentSenders
+
+
+@asynccontextmanager
+async def app_context(
+    settings: Settings, *, clock: Clock | None = None, migrate_first: bool = True
+) -> AsyncIterator[AppContext]:
+    """The shared parts (migrating the database first), released afterwards."""
+    if migrate_first:
+        await migrate.upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    recent = people.RecentSenders()
+    recent.watch(session_factory)
+    try:
+        yield AppContext(settings, engine, session_factory, clock or SystemClock(), recent)
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Application:
+    """Everything a running bot is made of: the shared context, the Bot, its Dispatcher."""
+
+    context: AppContext
     bot: Bot
     dp: Dispatcher
-    clock: Clock
     sender: Sender
     budget: RateBudget
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _polling: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.context.engine
+
+    @property
+    def session_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self.context.session_factory
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
 
     def updates_in_progress(self) -> int:
         """How many updates the dispatcher is handling right now."""
@@ -206,17 +252,16 @@ class Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.bot.session.close()
-        await self.engine.dispose()
 
 
-def unreachable_marker(session_factory: async_sessionmaker[AsyncSession]) -> Unreachable:
+def unreachable_marker(context: AppContext) -> Unreachable:
     """What to do when Telegram refuses a direct answer to a person (403)."""
 
     async def mark(user_id: int, detail: str) -> None:
         log.warning("user %s cannot be reached: %s", user_id, detail)
         try:
-            async with session_factory() as session:
-                await people.note_unreachable(session, user_id, detail)
+            async with context.session_factory() as session:
+                await people.note_unreachable(session, user_id, detail, context.recent)
         except Exception:  # the answer failed already; the person's row is a side matter
             log.exception("could not mark user %s unreachable", user_id)
 
@@ -232,37 +277,34 @@ async def application(
     bot_session: BaseSession | None = None,
 ) -> AsyncIterator[Application]:
     """Build the application (migrating the database first) and close it afterwards."""
-    if migrate_first:
-        await migrate.upgrade(settings.database_url)
-    engine = create_engine(settings.database_url)
-    session_factory = create_session_factory(engine)
-    clock = clock or SystemClock()
+    async with app_context(settings, clock=clock, migrate_first=migrate_first) as context:
+        app = build_application(context, bot_session)
+        try:
+            yield app
+        finally:
+            await app.close()
+
+
+def build_application(context: AppContext, bot_session: BaseSession | None = None) -> Application:
+    """The Bot, its sender and Dispatcher on top of the shared context."""
+    settings = context.settings
     budget = build_budget(settings)
     bot = build_bot(
-        settings, bot_session, budget=budget, on_unreachable=unreachable_marker(session_factory)
+        settings, bot_session, budget=budget, on_unreachable=unreachable_marker(context)
     )
     sender = Sender(
-        session_factory,
+        context.session_factory,
         AiogramTransport(bot, paid_broadcast=settings.paid_broadcast),
-        clock,
+        context.clock,
         SenderConfig(rate=settings.send_rate),
         budget=budget,
-        on_unreachable=people.forget_recent_senders,
+        on_unreachable=context.recent.forget,
     )
     dp = build_dispatcher(
-        settings=settings, session_factory=session_factory, clock=clock, sender=sender
-    )
-    app = Application(
         settings=settings,
-        engine=engine,
-        session_factory=session_factory,
-        bot=bot,
-        dp=dp,
-        clock=clock,
+        session_factory=context.session_factory,
+        clock=context.clock,
         sender=sender,
-        budget=budget,
+        recent=context.recent,
     )
-    try:
-        yield app
-    finally:
-        await app.close()
+    return Application(context=context, bot=bot, dp=dp, sender=sender, budget=budget)

@@ -90,6 +90,7 @@ class PersonMiddleware(BaseMiddleware):
                 ),
                 clock,
                 reachable=_says_reachable(event, data.get("event_chat")),
+                recent=data.get("recent_senders"),
             )
         data["user"] = user
         locale = people.locale_of(

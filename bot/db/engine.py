@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import registration
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -51,5 +56,21 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit (handlers render them after)."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit (handlers render them after).
+
+    Each factory has a session class of its own, so what listens to its sessions' events
+    (:func:`on_flush`) hears this factory's sessions only, never another application's.
+    """
+    own_class = type("FactorySession", (Session,), {})
+    factory = async_sessionmaker(
+        engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=own_class
+    )
+    on_flush(factory, registration.forget_on_new_grant)
+    return factory
+
+
+def on_flush(
+    factory: async_sessionmaker[AsyncSession], listener: Callable[[OrmSession, Any], None]
+) -> None:
+    """Call ``listener(session, flush_context)`` after every flush of the factory's sessions."""
+    event.listen(factory.kw["sync_session_class"], "after_flush", listener)

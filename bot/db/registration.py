@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -239,9 +239,8 @@ def _known_without_roles(session: AsyncSession, user_id: int) -> bool:
     return user_id in session.info.get(_WITHOUT_ROLES, ())
 
 
-@event.listens_for(Session, "after_flush")
-def _forget_on_new_grant(session: Session, _context: Any) -> None:
-    """A role written in this session makes the remembered answer wrong: forget it."""
+def forget_on_new_grant(session: Session, _context: Any) -> None:
+    """After a flush: a role written in this session makes the remembered answer wrong."""
     known: set[int] | None = session.info.get(_WITHOUT_ROLES)
     if known:
         for obj in session.new:

@@ -41,6 +41,8 @@ def build_scheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 120},
     )
+    # APScheduler waits by the machine's clock, so the first run is set on that clock (a demo's
+    # or a test's clock may stand anywhere); what the jobs do asks ``clock``.
     first_run = datetime.now(UTC)
     scheduler.add_job(
         jobs.plan_reminders,

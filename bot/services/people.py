@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +17,7 @@ from bot.clock import Clock
 from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db
 from bot.db import users as users_db
+from bot.db.engine import on_flush
 from bot.db.models import RoleGrant, User
 from bot.i18n import SUPPORTED_LOCALES, normalize_locale
 
@@ -63,7 +63,7 @@ class _Seen:
     row: dict[str, Any]
 
 
-class _RecentSenders:
+class RecentSenders:
     """People without any organiser role, as read moments ago, for display only.
 
     A person writing several messages in a row is read once per :data:`SENDER_TTL`. What this
@@ -74,6 +74,9 @@ class _RecentSenders:
     update must reach the database to mark them reachable again. Changes made in this process
     drop the entry at once (the sender drops a person it finds unreachable); changes made by
     another process show after at most :data:`SENDER_TTL`.
+
+    The application owns one and hands it to whoever reads or changes people; :meth:`watch`
+    makes the application's sessions drop what they write.
     """
 
     def __init__(self) -> None:
@@ -121,29 +124,19 @@ class _RecentSenders:
         self.version = next(self._changes)
         self._seen.clear()
 
+    def watch(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        """Forget people whose row or roles the factory's sessions write."""
+        on_flush(session_factory, self._forget_changed)
 
-_recent = _RecentSenders()
-
-
-def forget_recent_senders(user_ids: Iterable[int] | None = None) -> None:
-    """Drop kept senders (after changing people's rows outside the ORM): these, or everyone."""
-    if user_ids is None:
-        _recent.clear()
-    else:
-        _recent.forget(set(user_ids))
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_changed_people(session: Session, _context: Any) -> None:
-    """A person's row or roles written in this process: their kept copy is out of date."""
-    changed: set[int] = set()
-    for obj in itertools.chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, User):
-            changed.add(obj.id)
-        elif isinstance(obj, RoleGrant):
-            changed.add(obj.user_id)
-    if changed:
-        _recent.forget(changed)
+    def _forget_changed(self, session: Session, _context: Any) -> None:
+        changed: set[int] = set()
+        for obj in itertools.chain(session.new, session.dirty, session.deleted):
+            if isinstance(obj, User):
+                changed.add(obj.id)
+            elif isinstance(obj, RoleGrant):
+                changed.add(obj.user_id)
+        if changed:
+            self.forget(changed)
 
 
 def _database_of(session: AsyncSession) -> str:
@@ -157,6 +150,7 @@ async def remember(
     clock: Clock,
     *,
     reachable: bool | None = True,
+    recent: RecentSenders | None = None,
 ) -> User:
     """Record the person behind an update, writing only when something changed.
 
@@ -175,17 +169,17 @@ async def remember(
     cleaned = _cleaned(profile)
     database = _database_of(session)
     # Kept copies are all of reachable people; news of a block must reach the database.
-    seen = None if reachable is False else _recent.get(database, cleaned)
+    seen = None if reachable is False or recent is None else recent.get(database, cleaned)
     if seen is not None:
         reg_db.note_without_roles(session, cleaned.user_id)
         return seen
     try:
-        return await _save(session, cleaned, clock, database, reachable)
+        return await _save(session, cleaned, clock, database, reachable, recent)
     except IntegrityError:
         # Two first updates from a new person at once (a join plus a message): the other one
         # created the row; use it.
         await session.rollback()
-        return await _save(session, cleaned, clock, database, reachable)
+        return await _save(session, cleaned, clock, database, reachable, recent)
 
 
 async def _save(
@@ -194,8 +188,9 @@ async def _save(
     clock: Clock,
     database: str,
     reachable: bool | None,
+    recent: RecentSenders | None,
 ) -> User:
-    version = _recent.version
+    version = recent.version if recent is not None else 0
     known, holds_role = await users_db.get_sender(session, profile.user_id)
     if not holds_role:
         reg_db.note_without_roles(session, profile.user_id)
@@ -211,12 +206,14 @@ async def _save(
         reachable=reachable,
     )
     await session.commit()
-    if known is not None and not holds_role and not changed:
-        _recent.keep(database, user, version)
+    if recent is not None and known is not None and not holds_role and not changed:
+        recent.keep(database, user, version)
     return user
 
 
-async def note_unreachable(session: AsyncSession, user_id: int, detail: str) -> None:
+async def note_unreachable(
+    session: AsyncSession, user_id: int, detail: str, recent: RecentSenders | None = None
+) -> None:
     """Telegram refused a direct answer to this person (403): as when the sender is refused,
     they are marked unreachable and what is queued for them is failed with the reason. Their
     next message to the bot marks them reachable again.
@@ -230,7 +227,8 @@ async def note_unreachable(session: AsyncSession, user_id: int, detail: str) -> 
     )
     await outbox_db.fail_pending_for_chat(session, user_id, reason)
     await session.commit()
-    _recent.forget({user_id})
+    if recent is not None:
+        recent.forget({user_id})
 
 
 def locale_of(user: User | None, language_code: str | None, default: str) -> str:

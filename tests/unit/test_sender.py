@@ -189,10 +189,15 @@ class SteppingTime:
         self.now += seconds
 
 
-async def remember(session_factory: async_sessionmaker[AsyncSession], user_id: int, clock) -> None:
+async def remember(
+    session_factory: async_sessionmaker[AsyncSession],
+    user_id: int,
+    clock,
+    recent: people.RecentSenders | None = None,
+) -> None:
     """The person writes to the bot in their private chat."""
     async with session_factory() as session:
-        await people.remember(session, people.TelegramProfile(user_id, "B"), clock)
+        await people.remember(session, people.TelegramProfile(user_id, "B"), clock, recent=recent)
 
 
 async def reachable(session_factory: async_sessionmaker[AsyncSession], user_id: int) -> bool:
@@ -227,8 +232,10 @@ async def test_person_seen_moments_before_the_block_is_read_again_when_back(
     session_factory, clock
 ) -> None:
     # Two updates in a row: the second one is answered from the recently-seen copy.
-    await remember(session_factory, 6, clock)
-    await remember(session_factory, 6, clock)
+    recent = people.RecentSenders()
+    recent.watch(session_factory)
+    await remember(session_factory, 6, clock, recent)
+    await remember(session_factory, 6, clock, recent)
     await queue(session_factory, clock, [6])
     # Wired as the application wires it: the sender tells who it found unreachable.
     await Sender(
@@ -236,26 +243,28 @@ async def test_person_seen_moments_before_the_block_is_read_again_when_back(
         ScriptedTransport({6: [BLOCKED]}),
         clock,
         fast(),
-        on_unreachable=people.forget_recent_senders,
+        on_unreachable=recent.forget,
     ).run_until_idle()
     assert await reachable(session_factory, 6) is False
 
-    await remember(session_factory, 6, clock)
+    await remember(session_factory, 6, clock, recent)
     assert await reachable(session_factory, 6) is True
 
 
 async def test_updates_about_a_block_or_from_a_group_are_honoured(session_factory, clock) -> None:
     profile = people.TelegramProfile(7, "B")
+    recent = people.RecentSenders()
+    recent.watch(session_factory)
     async with session_factory() as session:
-        await people.remember(session, profile, clock)
-        await people.remember(session, profile, clock)
-        await people.remember(session, profile, clock, reachable=False)
+        await people.remember(session, profile, clock, recent=recent)
+        await people.remember(session, profile, clock, recent=recent)
+        await people.remember(session, profile, clock, reachable=False, recent=recent)
     assert await reachable(session_factory, 7) is False
     async with session_factory() as session:
-        await people.remember(session, profile, clock, reachable=None)
+        await people.remember(session, profile, clock, reachable=None, recent=recent)
     assert await reachable(session_factory, 7) is False
     async with session_factory() as session:
-        await people.remember(session, profile, clock)
+        await people.remember(session, profile, clock, recent=recent)
     assert await reachable(session_factory, 7) is True
 
 
@@ -332,3 +341,34 @@ async def test_account_deleted_is_told_apart_from_a_block(session_factory, clock
 
 
 # --- the pace: a token bucket, in the sender's own (injected) time ----------------------------
+
+
+async def test_a_change_written_through_the_watched_factory_is_seen_at_once(
+    session_factory, clock
+) -> None:
+    recent = people.RecentSenders()
+    recent.watch(session_factory)
+    profile = people.TelegramProfile(8, "B")
+    await remember(session_factory, 8, clock, recent)
+    await remember(session_factory, 8, clock, recent)
+    async with session_factory() as session:
+        await people.choose_locale(session, 8, "ru", clock)
+    async with session_factory() as session:
+        user = await people.remember(session, profile, clock, recent=recent)
+    assert user.locale == "ru"
+
+
+async def test_kept_people_belong_to_one_application_not_to_every_session(
+    session_factory, clock
+) -> None:
+    # A cache that does not watch this factory hears nothing of its writes: listeners are the
+    # application's own, not installed on every session of the process.
+    unwatched = people.RecentSenders()
+    profile = people.TelegramProfile(9, "B")
+    await remember(session_factory, 9, clock, unwatched)
+    await remember(session_factory, 9, clock, unwatched)
+    async with session_factory() as session:
+        await people.choose_locale(session, 9, "ru", clock)
+    async with session_factory() as session:
+        user = await people.remember(session, profile, clock, recent=unwatched)
+    assert user.locale != "ru"
