@@ -19,6 +19,8 @@ from bot.services import announcements as ann
 
 
 class AnnounceForm(StatesGroup):
+    """The steps of /announce, in the order the organiser goes through them."""
+
     audience = State()
     filters = State()
     content = State()
@@ -29,6 +31,8 @@ class AnnounceForm(StatesGroup):
 
 
 class Ann(CallbackData, prefix="an"):
+    """A button of the announcement screens: an action and its value."""
+
     a: str
     v: str = ""
 
@@ -39,19 +43,23 @@ def organiser_scope(event_from_user: TgUser, admin_scope: set[int] | None) -> an
 
 
 def button(text: str, action: str, value: str = "") -> InlineKeyboardButton:
+    """An inline button that sends ``Ann(a=action, v=value)``."""
     return InlineKeyboardButton(text=text, callback_data=Ann(a=action, v=value).pack())
 
 
 def cancel_row() -> list[InlineKeyboardButton]:
+    """The row with the Cancel button every step shows."""
     return [button("✖ " + _("Cancel"), "x")]
 
 
 def languages_line(counts: dict[str, int]) -> str:
+    """Readers per language, in the interface's order of languages."""
     ordered = [code for code in SUPPORTED_LOCALES if counts.get(code)]
     return ", ".join(f"{LANGUAGE_NAMES[code]} {counts[code]}" for code in ordered)
 
 
 def audience_from(data: dict[str, Any]) -> ann.Audience:
+    """The audience chosen so far, from the form's data."""
     return ann.Audience(
         cohort_ids=tuple(data.get("cohorts", [])),
         programme_ids=tuple(data.get("programmes", [])),
@@ -64,6 +72,7 @@ def audience_from(data: dict[str, Any]) -> ann.Audience:
 
 
 def figures(resolved: ann.Resolved) -> str:
+    """Who the audience reaches, as every step shows it."""
     lines = [
         _("Trainees: {people} · Group chats: {groups}").format(
             people=len(resolved.people), groups=len(resolved.groups)
@@ -87,10 +96,12 @@ def figures(resolved: ann.Resolved) -> str:
 async def resolve_audience(
     session: AsyncSession, data: dict[str, Any], scope: ann.Scope
 ) -> ann.Resolved:
+    """The chats the audience chosen so far reaches."""
     return await ann.resolve(session, audience_from(data), scope)
 
 
 def zone_of(name: str | None, fallback: str) -> ZoneInfo:
+    """The zone called ``name``, else ``fallback``, else UTC."""
     for candidate in (name, fallback):
         if candidate:
             try:
