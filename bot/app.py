@@ -34,7 +34,7 @@ from bot.delivery.leader import leadership
 from bot.delivery.requests import BudgetMiddleware, Unreachable
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import AiogramTransport
-from bot.services import people
+from bot.services import announcements, people
 from bot.services.timezones import resolve_timezone_text
 from bot.telegram_models import keep_response_models
 
@@ -197,7 +197,9 @@ class Application:
             scheduler.start()
             stop_progress = asyncio.Event()
             progress = asyncio.create_task(
-                run_progress(self.session_factory, self.bot, self.clock, stop=stop_progress)
+                run_progress(
+                    self.session_factory, self.bot, self.clock, announcements, stop=stop_progress
+                )
             )
             try:
                 await self.sender.run(sole=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.db import campaigns as campaigns_db
+from bot.db import announcements as campaigns_db
 from bot.db import outbox as outbox_db
 from bot.db.engine import create_engine, create_session_factory
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES

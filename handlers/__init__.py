@@ -17,7 +17,7 @@ def build_root_router() -> Router:
     """
     from handlers import (
         admin,
-        announce,
+        announcements,
         fallback,
         groups,
         language,
@@ -37,7 +37,7 @@ def build_root_router() -> Router:
         admin,
         timetable_admin,
         registration_admin,
-        announce,
+        announcements,
         registration,
         start,
         language,

@@ -25,8 +25,10 @@ class IsSuperAdmin(Filter):
 class IsAnyAdmin(Filter):
     """The sender organises something: a super-admin, programme admin or coordinator.
 
+    The one filter of the organisers' routers (registration, timetables, announcements).
     Hands the handler ``admin_scope``: ``None`` for a super-admin (everything), else the ids
     of the programmes the person organises; each handler checks what it touches against it.
+    A trainee costs no query here: the person middleware already noted that they hold no role.
     """
 
     async def __call__(

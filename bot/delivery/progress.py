@@ -4,7 +4,8 @@ Every few seconds each running campaign's progress message is edited (sent, fail
 rate, time left); an edit only happens when the text changed, because Telegram refuses an
 edit to the same text. When no row of a campaign is left to send, the message becomes the
 final report, with the failures grouped by kind of reason (in the organiser's language), and the
-campaign is closed.
+campaign is closed. Starting and closing campaigns is the announcements service's business: the
+application hands those two steps in (:class:`CampaignSteps`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
@@ -25,14 +27,26 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
-from bot.db import campaigns as campaigns_db
+from bot.db import announcements as announcements_db
 from bot.db import outbox as outbox_db
 from bot.db.models import Campaign
 from bot.i18n import babel_locale, format_timedelta, normalize_locale, use_locale
 from bot.i18n import gettext as _
-from bot.services import announcements
 
 log = logging.getLogger(__name__)
+
+
+class CampaignSteps(Protocol):
+    """How campaigns start and close (the announcements service implements both; each commits)."""
+
+    async def start_due(
+        self, session: AsyncSession, campaigns: Iterable[Campaign], clock: Clock
+    ) -> None:
+        """Scheduled campaigns whose time has come are running from now on."""
+
+    async def finish_if_done(self, session: AsyncSession, campaign: Campaign, clock: Clock) -> bool:
+        """Close the campaign when none of its rows is left to send; whether it was closed."""
+
 
 BAR_CELLS = 12
 RATE_WINDOW = 30.0
@@ -54,7 +68,7 @@ def render_progress(campaign_id: int, counts: Mapping[str, int], rate: float | N
     sent = counts.get(outbox_db.SENT, 0)
     failed = counts.get(outbox_db.FAILED, 0)
     other = counts.get(outbox_db.EXPIRED, 0) + counts.get(outbox_db.CANCELLED, 0)
-    waiting = sum(counts.get(s, 0) for s in campaigns_db.IN_FLIGHT)
+    waiting = sum(counts.get(s, 0) for s in announcements_db.IN_FLIGHT)
     total = sent + failed + other + waiting
     lines = [
         _("📣 Announcement #{id}: sending").format(id=campaign_id),
@@ -103,7 +117,7 @@ def render_final(
     expired = counts.get(outbox_db.EXPIRED, 0)
     cancelled = counts.get(outbox_db.CANCELLED, 0)
     total = sum(counts.values())
-    if status == campaigns_db.CANCELLED:
+    if status == announcements_db.CANCELLED:
         head = _("📣 Announcement #{id}: cancelled").format(id=campaign_id)
     else:
         head = _("📣 Announcement #{id}: finished").format(id=campaign_id)
@@ -151,25 +165,30 @@ class ProgressReporter:
     """Keeps the progress messages of open campaigns up to date; one :meth:`tick` per round."""
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], bot: Bot, clock: Clock
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        clock: Clock,
+        steps: CampaignSteps,
     ) -> None:
         self._sf = session_factory
         self._bot = bot
         self._clock = clock
+        self._steps = steps
         self._watches: dict[int, _Watch] = {}
 
     async def tick(self) -> None:
         """Start due campaigns, refresh progress bars, close and report finished campaigns."""
         async with self._sf() as session:
-            campaigns = await campaigns_db.campaigns_to_watch(session)
-            await announcements.start_due(session, campaigns, self._clock)
+            campaigns = await announcements_db.campaigns_to_watch(session)
+            await self._steps.start_due(session, campaigns, self._clock)
             for campaign in campaigns:
-                if campaign.id is None or campaign.status == campaigns_db.SCHEDULED:
+                if campaign.id is None or campaign.status == announcements_db.SCHEDULED:
                     continue
                 watch = self._watches.setdefault(campaign.id, _Watch())
                 if watch.locale is None:
                     watch.locale = await self._locale_of(session, campaign)
-                if await announcements.finish_if_done(session, campaign, self._clock):
+                if await self._steps.finish_if_done(session, campaign, self._clock):
                     counts = await outbox_db.counts_by_status(session, campaign.id)
                     failures = await outbox_db.failures_by_reason(session, campaign.id)
                     with use_locale(watch.locale):
@@ -178,7 +197,7 @@ class ProgressReporter:
                     del self._watches[campaign.id]
                     continue
                 counts = await outbox_db.counts_by_status(session, campaign.id)
-                settled = sum(n for s, n in counts.items() if s not in campaigns_db.IN_FLIGHT)
+                settled = sum(n for s, n in counts.items() if s not in announcements_db.IN_FLIGHT)
                 rate = watch.rate(time.monotonic(), settled)
                 with use_locale(watch.locale):
                     text = render_progress(campaign.id, counts, rate)
@@ -187,7 +206,7 @@ class ProgressReporter:
     async def _locale_of(self, session: AsyncSession, campaign: Campaign) -> str:
         if campaign.created_by is None:
             return "en"
-        locale, language_code = await campaigns_db.user_locale(session, campaign.created_by)
+        locale, language_code = await announcements_db.user_locale(session, campaign.created_by)
         return normalize_locale(locale) or normalize_locale(language_code) or "en"
 
     async def _show(self, campaign: Campaign, watch: _Watch, text: str) -> None:
@@ -208,12 +227,13 @@ async def run_progress(
     session_factory: async_sessionmaker[AsyncSession],
     bot: Bot,
     clock: Clock,
+    steps: CampaignSteps,
     *,
     every: float = 3.0,
     stop: asyncio.Event,
 ) -> None:
     """Refresh progress messages every ``every`` seconds until ``stop`` is set."""
-    reporter = ProgressReporter(session_factory, bot, clock)
+    reporter = ProgressReporter(session_factory, bot, clock, steps)
     while not stop.is_set():
         try:
             await reporter.tick()

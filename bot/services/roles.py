@@ -48,6 +48,11 @@ async def admin_programme_ids(
     """
     if is_super_admin(user_id, settings):
         return None
+    return await staff_programme_ids(session, user_id)
+
+
+async def staff_programme_ids(session: AsyncSession, user_id: int) -> set[int]:
+    """The programmes in which a person is a programme admin or a coordinator."""
     grants = await reg_db.grants_of_user(session, user_id)
     return {grant.programme_id for grant in grants if grant.role in STAFF_ROLES}
 

@@ -75,7 +75,8 @@ async def test_final_report_groups_failures_by_kind(
         clock.advance(timedelta(minutes=10))
 
     bot = EditingBot()
-    await ProgressReporter(session_factory, cast(Bot, bot), clock).tick()
+    # Wired as the application wires it: the announcements service starts and closes campaigns.
+    await ProgressReporter(session_factory, cast(Bot, bot), clock, ann).tick()
     assert bot.edits[-1] == "\n".join(
         [
             f"📣 Announcement #{report.campaign_id}: finished",

@@ -1,4 +1,7 @@
-"""Query functions for announcement campaigns and their audiences. They flush, never commit."""
+"""Query functions for announcements: campaigns, their audiences and their outbox rows.
+
+They flush, never commit. Programmes and roles are read through :mod:`bot.db.registration`.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from bot.db.models import (
     Enrolment,
     OutboxMessage,
     Programme,
-    RoleGrant,
     RosterEntry,
     User,
 )
@@ -58,14 +60,6 @@ class MemberRow:
     country: str | None
     is_reachable: bool
     default_locale: str
-
-
-async def granted_programme_ids(session: AsyncSession, user_id: int) -> set[int]:
-    """Programmes in which ``user_id`` holds any organiser role."""
-    result = await session.exec(
-        select(RoleGrant.programme_id).where(col(RoleGrant.user_id) == user_id)
-    )
-    return set(result.all())
 
 
 async def cohorts(
@@ -107,16 +101,6 @@ async def cohorts(
         )
         for cid, code, name, pid, pcode, default_locale, home_timezone, group_chat_id in rows
     ]
-
-
-async def programmes(
-    session: AsyncSession, programme_ids: Collection[int] | None = None
-) -> list[Programme]:
-    """Programmes by code, narrowed to ``programme_ids`` when given."""
-    statement = select(Programme).order_by(col(Programme.code))
-    if programme_ids is not None:
-        statement = statement.where(col(Programme.id).in_(list(programme_ids)))
-    return list((await session.exec(statement)).all())
 
 
 async def active_members(session: AsyncSession, cohort_ids: Collection[int]) -> list[MemberRow]:

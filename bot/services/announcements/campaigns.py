@@ -1,0 +1,250 @@
+"""Announcement campaigns: created with one outbox row per recipient, listed, cancelled,
+started when due and closed when every row has settled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.db import announcements as announcements_db
+from bot.db import outbox as outbox_db
+from bot.db.models import Campaign
+from bot.delivery.outbox import Envelope, enqueue
+from bot.services.announcements.audience import (
+    Audience,
+    Scope,
+    content_language,
+    languages_missing,
+    resolve,
+)
+from bot.services.announcements.content import payload_for, validate_content
+from bot.services.announcements.errors import (
+    AlreadyFinished,
+    CampaignNotFound,
+    EmptyAudience,
+    NotAllowed,
+    TimeInPast,
+)
+
+KIND = "announcement"
+
+
+class Waker(Protocol):
+    """The part of the sender an organiser's handler needs: a nudge that rows are due now."""
+
+    def wake(self) -> None: ...
+
+
+class Organiser(Protocol):
+    """What the announcement screens read of the organiser: their own time zone, if set."""
+
+    @property
+    def timezone(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignReport:
+    """What creating a campaign did."""
+
+    campaign_id: int
+    people: int
+    groups: int
+    unreachable: int
+    queued: int
+    missing_languages: list[str]
+    scheduled_at: datetime
+    status: str
+
+
+async def create_campaign(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    audience: Audience,
+    content: Mapping[str, Any],
+    clock: Clock,
+    scheduled_at: datetime | None = None,
+    pin: bool = False,
+    progress_chat_id: int | None = None,
+    progress_message_id: int | None = None,
+) -> CampaignReport:
+    """Create the campaign and queue one outbox row per recipient, in one transaction.
+
+    Raises InvalidContent, TimeInPast, NotAllowed or EmptyAudience and then changes nothing.
+    """
+    clean = validate_content(content)
+    now = clock.now()
+    when = scheduled_at or now
+    if when.tzinfo is None:
+        raise ValueError("scheduled_at must be timezone-aware")
+    if when < now:
+        raise TimeInPast(when.isoformat())
+    resolved = await resolve(session, audience, scope)
+    if resolved.total == 0:
+        raise EmptyAudience
+    programme_ids = resolved.programme_ids
+    stored_audience = audience.to_json() | {
+        "resolved_cohort_ids": [c.id for c in resolved.cohorts],
+        "resolved_programme_ids": programme_ids,
+        "reader_languages": dict(resolved.reader_languages),
+        "people": len(resolved.people),
+        "groups_count": len(resolved.groups),
+        "unreachable": resolved.unreachable,
+    }
+    campaign = Campaign(
+        kind=KIND,
+        created_by=scope.user_id,
+        programme_id=programme_ids[0] if len(programme_ids) == 1 else None,
+        audience=stored_audience,
+        content=clean,
+        status=announcements_db.SCHEDULED if when > now else announcements_db.RUNNING,
+        pin=pin,
+        scheduled_at=when,
+        progress_chat_id=progress_chat_id,
+        progress_message_id=progress_message_id,
+        created_at=now,
+    )
+    session.add(campaign)
+    await session.flush()
+    campaign_id = campaign.id
+    if campaign_id is None:
+        raise RuntimeError("the campaign got no id")
+    available = list(clean)
+    private_payloads: dict[str, dict[str, Any]] = {}
+    group_payloads: dict[str, dict[str, Any]] = {}
+    envelopes: list[Envelope] = []
+    prefix = f"campaign:{campaign_id}:"
+    for recipients, payloads, is_group in (
+        (resolved.people, private_payloads, False),
+        (resolved.groups, group_payloads, True),
+    ):
+        for recipient in recipients:
+            language = content_language(
+                recipient.reader_language, recipient.default_locale, available
+            )
+            payload = payloads.get(language)
+            if payload is None:
+                payload = payload_for(clean[language], pin=pin and is_group)
+                payloads[language] = payload
+            envelopes.append(
+                Envelope(
+                    chat_id=recipient.chat_id,
+                    kind=KIND,
+                    dedupe_key=f"{prefix}{recipient.chat_id}",
+                    due_at=when,
+                    payload=payload,
+                    user_id=recipient.user_id,
+                    campaign_id=campaign_id,
+                )
+            )
+    queued = await enqueue(session, envelopes, now)
+    await session.commit()
+    return CampaignReport(
+        campaign_id=campaign_id,
+        people=len(resolved.people),
+        groups=len(resolved.groups),
+        unreachable=resolved.unreachable,
+        queued=queued,
+        missing_languages=languages_missing(clean, resolved.reader_languages),
+        scheduled_at=when,
+        status=campaign.status,
+    )
+
+
+def _may_act(campaign: Campaign, scope: Scope) -> bool:
+    if scope.everything or (scope.user_id is not None and campaign.created_by == scope.user_id):
+        return True
+    programmes = campaign.audience.get("resolved_programme_ids") or (
+        [campaign.programme_id] if campaign.programme_id is not None else []
+    )
+    return bool(programmes) and all(scope.allows(int(p)) for p in programmes)
+
+
+async def cancel_campaign(
+    session: AsyncSession, campaign_id: int, scope: Scope, clock: Clock
+) -> int:
+    """Stop a scheduled or running campaign: its queued rows are cancelled; returns how many.
+
+    What is already being sent still settles; the progress loop then closes the campaign.
+    """
+    campaign = await announcements_db.get_campaign(session, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(str(campaign_id))
+    if not _may_act(campaign, scope):
+        raise NotAllowed
+    if campaign.status not in announcements_db.OPEN_STATUSES:
+        raise AlreadyFinished(campaign.status)
+    cancelled = await outbox_db.cancel_pending(session, campaign_id=campaign_id)
+    campaign.status = announcements_db.CANCELLED
+    session.add(campaign)
+    await session.commit()
+    return cancelled
+
+
+async def finish_if_done(session: AsyncSession, campaign: Campaign, clock: Clock) -> bool:
+    """Close the campaign when none of its rows is pending, claimed or sending.
+
+    A running campaign becomes ``done``; a cancelled one keeps its status and gets its
+    finishing time. Commits; returns whether the campaign was closed.
+    """
+    if campaign.id is None or campaign.finished_at is not None:
+        return False
+    if campaign.status not in (announcements_db.RUNNING, announcements_db.CANCELLED):
+        return False
+    if await announcements_db.in_flight_count(session, campaign.id):
+        return False
+    status = (
+        announcements_db.DONE if campaign.status == announcements_db.RUNNING else campaign.status
+    )
+    await announcements_db.mark_finished(session, campaign, status=status, now=clock.now())
+    await session.commit()
+    return True
+
+
+async def start_due(session: AsyncSession, campaigns: Iterable[Campaign], clock: Clock) -> None:
+    """Scheduled campaigns whose time has come are running from now on. Commits."""
+    now = clock.now()
+    changed = False
+    for campaign in campaigns:
+        if campaign.status == announcements_db.SCHEDULED and campaign.scheduled_at <= now:
+            campaign.status = announcements_db.RUNNING
+            session.add(campaign)
+            changed = True
+    if changed:
+        await session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignLine:
+    """A campaign as the organiser's list shows it."""
+
+    campaign: Campaign
+    counts: dict[str, int]
+    may_cancel: bool
+
+
+async def list_campaigns(
+    session: AsyncSession, scope: Scope, limit: int = 10
+) -> list[CampaignLine]:
+    """Open campaigns first, then recent ones, with their row counts."""
+    found = await announcements_db.recent_campaigns(
+        session,
+        programme_ids=scope.programme_ids,
+        created_by=scope.user_id,
+        limit=limit,
+    )
+    counts = await announcements_db.counts_for(session, [c.id for c in found if c.id is not None])
+    return [
+        CampaignLine(
+            campaign=c,
+            counts=counts.get(c.id or 0, {}),
+            may_cancel=c.status in announcements_db.OPEN_STATUSES and _may_act(c, scope),
+        )
+        for c in found
+    ]
