@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import cli_delivery
+from bot.cli import announcements as cli_delivery
 from bot.db.models import Campaign, OutboxMessage
 from tests.delivery.conftest import add_cohort, add_programme, add_trainee
 from tests.support.settings import make_settings

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import cli_delivery
+from bot.cli import announcements as cli_delivery
 from bot.clock import ManualClock
 from bot.db.models import Campaign, Cohort, OutboxMessage, RoleGrant, User
 from bot.delivery.outbox import Envelope, enqueue

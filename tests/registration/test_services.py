@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from bot.cli_registration import add_commands, run_command
+from bot.cli.registration import add_commands, run_command
 from bot.db.models import (
     Cohort,
     Enrolment,

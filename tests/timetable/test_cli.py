@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import cli_timetable
+from bot.cli import timetable as cli_timetable
 from bot.config import Settings
 from tests.support.settings import make_settings
 from tests.timetable.support import EXAMPLES, TIMETABLE_CSV, make_cohort, sessions_of

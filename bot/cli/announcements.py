@@ -10,17 +10,17 @@ import argparse
 import sys
 from typing import Any
 
-from bot.clock import SystemClock
+from bot.app import app_context
+from bot.cli.exits import EXIT_FAILED, EXIT_OK
 from bot.config import Settings
 from bot.db import announcements as campaigns_db
 from bot.db import outbox as outbox_db
-from bot.db.engine import create_engine, create_session_factory
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
 from bot.i18n import gettext as _
 from bot.services import announcements as ann
 
-EXIT_OK = 0
-EXIT_FAILED = 1
+TITLE = "announcements"
+COMMANDS = ("announce", "outbox")
 
 _OTHER_LANGUAGES = [code for code in SUPPORTED_LOCALES if code != "en"]
 
@@ -74,11 +74,9 @@ async def _announce(args: argparse.Namespace, settings: Settings) -> int:
         text = getattr(args, f"text_{code}", None)
         if text:
             content[code] = {"text": text}
-    engine = create_engine(settings.database_url)
-    session_factory = create_session_factory(engine)
-    clock = SystemClock()
-    try:
-        async with session_factory() as session:
+    async with app_context(settings, migrate_first=False) as context:
+        clock = context.clock
+        async with context.session_factory() as session:
             try:
                 cohort_ids = await ann.cohort_ids_by_code(session, list(dict.fromkeys(args.cohort)))
             except ann.UnknownCohort as exc:
@@ -115,8 +113,6 @@ async def _announce(args: argparse.Namespace, settings: Settings) -> int:
                 return _fail(_("Telegram would not accept the text: {problem}").format(problem=exc))
             except ann.EmptyAudience:
                 return _fail(_("Nobody reachable is in these cohorts; nothing was queued."))
-    finally:
-        await engine.dispose()
     print(_("Campaign {id} queued.").format(id=report.campaign_id))
     print(
         _(
@@ -135,19 +131,17 @@ async def _announce(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _outbox_status(args: argparse.Namespace, settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
-    session_factory = create_session_factory(engine)
-    try:
-        async with session_factory() as session:
-            if args.campaign is not None:
-                campaign = await campaigns_db.get_campaign(session, args.campaign)
-                if campaign is None:
-                    return _fail(_("No campaign {id}.").format(id=args.campaign))
-                print(_("Campaign {id}: {status}").format(id=args.campaign, status=campaign.status))
-            counts = await outbox_db.counts_by_status(session, args.campaign)
-            failures = await campaigns_db.failure_reasons(session, args.campaign)
-    finally:
-        await engine.dispose()
+    async with (
+        app_context(settings, migrate_first=False) as context,
+        context.session_factory() as session,
+    ):
+        if args.campaign is not None:
+            campaign = await campaigns_db.get_campaign(session, args.campaign)
+            if campaign is None:
+                return _fail(_("No campaign {id}.").format(id=args.campaign))
+            print(_("Campaign {id}: {status}").format(id=args.campaign, status=campaign.status))
+        counts = await outbox_db.counts_by_status(session, args.campaign)
+        failures = await campaigns_db.failure_reasons(session, args.campaign)
     if not counts:
         print(_("The outbox is empty."))
     for status in sorted(counts):

@@ -12,16 +12,15 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.clock import SystemClock
+from bot.app import app_context
+from bot.cli.exits import EXIT_FAILED, EXIT_OK
 from bot.config import Settings
-from bot.db import migrate
-from bot.db.engine import create_engine, create_session_factory
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from bot.services import timetable
 
-EXIT_OK = 0
-EXIT_FAILED = 1
+TITLE = "timetable"
+COMMANDS = ("timetable",)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,50 +62,42 @@ async def _import(path: Path, cohort: str, dry_run: bool, settings: Settings) ->
     if data is None:
         print(_("Cannot read the file {path}.").format(path=path), file=sys.stderr)
         return EXIT_FAILED
-    await migrate.upgrade(settings.database_url)
-    engine = create_engine(settings.database_url)
-    try:
-        factory = create_session_factory(engine)
-        async with factory() as session:
-            try:
-                preview = await timetable.preview_import(
-                    session,
-                    data=data,
-                    filename=path.name,
-                    locale=settings.default_locale,
-                    cohort_code=cohort,
-                )
-            except timetable.UnknownCohort:
-                print(_("There is no cohort {code}.").format(code=cohort), file=sys.stderr)
-                return EXIT_FAILED
-            if not preview.ok:
-                print(
-                    _("The file was not imported; nothing changed. Problems found:"),
-                    file=sys.stderr,
-                )
-                for line in timetable.format_errors(preview.errors, limit=1000):
-                    print(f"  {line}", file=sys.stderr)
-                return EXIT_FAILED
-            print(_("Times below are in {zone}.").format(zone=ZoneInfo(preview.home_zone).key))
-            print(preview.text)
-            if dry_run:
-                print(_("Dry run: nothing was changed."))
-                return EXIT_OK
-            if preview.diff is not None and preview.diff.is_empty:
-                return EXIT_OK
-            result = await timetable.apply_import(
+    async with app_context(settings) as context, context.session_factory() as session:
+        try:
+            preview = await timetable.preview_import(
                 session,
                 data=data,
                 filename=path.name,
-                clock=SystemClock(),
-                cohort_id=preview.cohort_id,
+                locale=settings.default_locale,
+                cohort_code=cohort,
             )
+        except timetable.UnknownCohort:
+            print(_("There is no cohort {code}.").format(code=cohort), file=sys.stderr)
+            return EXIT_FAILED
+        if not preview.ok:
             print(
-                _("Applied. Change notices queued for {count} people.").format(count=result.notices)
+                _("The file was not imported; nothing changed. Problems found:"),
+                file=sys.stderr,
             )
+            for line in timetable.format_errors(preview.errors, limit=1000):
+                print(f"  {line}", file=sys.stderr)
+            return EXIT_FAILED
+        print(_("Times below are in {zone}.").format(zone=ZoneInfo(preview.home_zone).key))
+        print(preview.text)
+        if dry_run:
+            print(_("Dry run: nothing was changed."))
             return EXIT_OK
-    finally:
-        await engine.dispose()
+        if preview.diff is not None and preview.diff.is_empty:
+            return EXIT_OK
+        result = await timetable.apply_import(
+            session,
+            data=data,
+            filename=path.name,
+            clock=context.clock,
+            cohort_id=preview.cohort_id,
+        )
+        print(_("Applied. Change notices queued for {count} people.").format(count=result.notices))
+        return EXIT_OK
 
 
 def _write(path: Path, content: bytes) -> bool:
@@ -118,20 +109,14 @@ def _write(path: Path, content: bytes) -> bool:
 
 
 async def _export(cohort: str, output: Path, settings: Settings) -> int:
-    await migrate.upgrade(settings.database_url)
-    engine = create_engine(settings.database_url)
-    try:
-        factory = create_session_factory(engine)
-        async with factory() as session:
-            try:
-                calendar = await timetable.cohort_calendar(
-                    session, cohort_code=cohort, now=SystemClock().now()
-                )
-            except timetable.UnknownCohort:
-                print(_("There is no cohort {code}.").format(code=cohort), file=sys.stderr)
-                return EXIT_FAILED
-    finally:
-        await engine.dispose()
+    async with app_context(settings) as context, context.session_factory() as session:
+        try:
+            calendar = await timetable.cohort_calendar(
+                session, cohort_code=cohort, now=context.clock.now()
+            )
+        except timetable.UnknownCohort:
+            print(_("There is no cohort {code}.").format(code=cohort), file=sys.stderr)
+            return EXIT_FAILED
     if not _write(output, calendar.content):
         print(_("Cannot write the file {path}.").format(path=output), file=sys.stderr)
         return EXIT_FAILED

@@ -1,43 +1,20 @@
-"""The command line: ``trainee-bot run | migrate | demo | sandbox | ...``.
-
-Every command reads the same settings as the bot. A bad setting ends the program with one line
-naming it and exit code 2; a bad argument is explained by argparse, also with exit code 2.
-"""
+"""Running the bot and what it stands on: ``run``, ``migrate``, ``demo``, ``sandbox``."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.cli.exits import EXIT_OK, EXIT_USAGE
+from bot.config import Settings
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.INFO))
+TITLE = "the bot"
+COMMANDS = ("run", "migrate", "demo", "sandbox")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="trainee-bot",
-        description="Telegram assistant for training programmes with international trainees.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``run``, ``migrate``, ``demo`` and ``sandbox``."""
     sub.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
     sub.add_parser("migrate", help="bring the database schema up to date")
 
@@ -60,33 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="count limits in sliding windows, edits and callback answers included",
     )
-    for module in _command_modules():
-        module.add_commands(sub)
-    return parser
 
 
-def _command_modules() -> list[Any]:
-    from bot import cli_delivery, cli_registration, cli_timetable
-
-    return [cli_registration, cli_timetable, cli_delivery]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``trainee-bot`` and ``python -m bot``."""
-    args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_USAGE
-    _configure_logging(settings.log_level)
-    try:
-        return asyncio.run(_dispatch(args, settings))
-    except KeyboardInterrupt:
-        return EXIT_OK
-
-
-async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+async def run_command(args: argparse.Namespace, settings: Settings) -> int | None:
+    """Run one of this module's commands; None when ``args.command`` is not one of them."""
     if args.command == "migrate":
         from bot.db import migrate
 
@@ -107,12 +61,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             args.host, args.port, settings.bot_username or "trainee_assistant_bot", limits
         )
         return EXIT_OK
-    for module in _command_modules():
-        result: int | None = await module.run_command(args, settings)
-        if result is not None:
-            return result
-    print(f"unknown command {args.command}", file=sys.stderr)
-    return EXIT_USAGE
+    return None
 
 
 async def _run(settings: Settings) -> int:

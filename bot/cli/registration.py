@@ -19,18 +19,15 @@ from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.app import app_context
+from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db import migrate
 from bot.db import registration as reg_db
-from bot.db.engine import create_engine, create_session_factory
 from bot.services import programmes, roles, roster_import
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-_MINE = frozenset({"programme", "roster", "grant", "revoke"})
+TITLE = "registration"
+COMMANDS = ("programme", "roster", "grant", "revoke")
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,20 +57,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[AsyncSession]:
-    await migrate.upgrade(settings.database_url)
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            yield session
-    finally:
-        await engine.dispose()
+    async with app_context(settings) as context, context.session_factory() as session:
+        yield session
 
 
 async def run_command(
     args: argparse.Namespace, settings: Settings, clock: Clock | None = None
 ) -> int | None:
     """Run one of this module's commands; None when ``args.command`` is not one of them."""
-    if args.command not in _MINE:
+    if args.command not in COMMANDS:
         return None
     clock = clock or SystemClock()
     if args.command == "programme" and args.programme_command == "import":
