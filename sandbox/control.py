@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.models import Limits, SandboxChat, SandboxUser
+from sandbox.models import Limits, SandboxChat, SandboxUser
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+    from sandbox.server import Sandbox
 
 
 class _BadInput(Exception):

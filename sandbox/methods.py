@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.sandbox.errors import bad_request
-from bot.sandbox.formatting import FormattedText
-from bot.sandbox.models import UploadedFile
-from bot.sandbox.rules import caption_text, message_text
-from bot.sandbox.spec import ATTACH_PREFIX, ApiSpec
-from bot.sandbox.state import (
+from sandbox.errors import bad_request
+from sandbox.formatting import FormattedText
+from sandbox.models import UploadedFile
+from sandbox.rules import caption_text, message_text
+from sandbox.spec import ATTACH_PREFIX, ApiSpec
+from sandbox.state import (
     ACTIVE_STATUSES,
     ADMIN_STATUSES,
     ChatState,

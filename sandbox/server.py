@@ -16,11 +16,11 @@ from typing import Any
 
 from aiohttp import BodyPartReader, hdrs, web
 
-from bot.sandbox.errors import ApiError, bad_request
-from bot.sandbox.faults import Faults
-from bot.sandbox.formatting import command_entities
-from bot.sandbox.methods import HANDLERS, SEND_METHODS, UNCOUNTED, Call, admit, chat_member
-from bot.sandbox.models import (
+from sandbox.errors import ApiError, bad_request
+from sandbox.faults import Faults
+from sandbox.formatting import command_entities
+from sandbox.methods import HANDLERS, SEND_METHODS, UNCOUNTED, Call, admit, chat_member
+from sandbox.models import (
     MEMBER_STATUSES,
     Limits,
     RequestRecord,
@@ -29,10 +29,10 @@ from bot.sandbox.models import (
     TranscriptEntry,
     UploadedFile,
 )
-from bot.sandbox.ratelimit import RateLimiter
-from bot.sandbox.rules import OBJECT_HOOKS, check_request
-from bot.sandbox.spec import ApiSpec, SpecError
-from bot.sandbox.state import ACTIVE_STATUSES, ADMIN_STATUSES, ChatState, World, now_epoch
+from sandbox.ratelimit import RateLimiter
+from sandbox.rules import OBJECT_HOOKS, check_request
+from sandbox.spec import ApiSpec, SpecError
+from sandbox.state import ACTIVE_STATUSES, ADMIN_STATUSES, ChatState, World, now_epoch
 
 _log = logging.getLogger(__name__)
 _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -136,7 +136,7 @@ class Sandbox:
 
     def make_app(self) -> web.Application:
         """The aiohttp application serving the Bot API, file downloads and control API."""
-        from bot.sandbox.control import control_routes
+        from sandbox.control import control_routes
 
         app = web.Application(client_max_size=_MAX_UPLOAD)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
