@@ -64,7 +64,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy bot handlers tests benchmarks
+	$(BIN)/mypy bot handlers sandbox tests benchmarks
 
 test: translations lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)

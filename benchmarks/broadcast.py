@@ -6,7 +6,7 @@ twice: with the sandbox counting token buckets that refill evenly, and counting 
 more than the limit in any sliding second, as Telegram may); ``--strict-only`` runs the
 second alone. The sender paces with the process's rate budget, as in the bot. 2% of the
 trainees blocked the bot and 1% of the sends fail with a 5xx. The sandbox runs in its own process
-(``python -m bot.sandbox``, driven over its control API) and so does the sender, so neither
+(``python -m sandbox``, driven over its control API) and so does the sender, so neither
 shares a process, an event loop or a memory figure with the other. Printed:
 - achieved rate / limit (target >= 0.95), 429s after the first second (target 0),
   duplicates (0), lost (0), peak memory (target < 150 MB), time to queue 10,000 rows on
@@ -80,7 +80,7 @@ def _process_peak_mb(pid: int | str = "self") -> float | None:
 
 
 class RemoteSandbox:
-    """A sandbox in a child process (``python -m bot.sandbox``), read over its control API."""
+    """A sandbox in a child process (``python -m sandbox``), read over its control API."""
 
     def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
         self.process = process
@@ -91,7 +91,7 @@ class RemoteSandbox:
     @contextlib.asynccontextmanager
     async def running(cls, rate: float, *, strict: bool = False) -> AsyncIterator[RemoteSandbox]:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.sandbox", "--rate", str(rate),
+            sys.executable, "-m", "sandbox", "--rate", str(rate),
             *(["--strict"] if strict else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

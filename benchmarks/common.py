@@ -15,7 +15,7 @@ from typing import Any
 from bot.app import SANDBOX_TOKEN, Application, application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.sandbox import Sandbox
+from sandbox import Sandbox
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -26,8 +26,8 @@ from bot.db import migrate
 from bot.db import outbox as outbox_db
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import Cohort, Enrolment, OutboxMessage, Programme, TrainingSession, User
-from bot.sandbox import Limits, Sandbox
 from bot.services import reminders
+from sandbox import Limits, Sandbox
 
 ZONES = [
     "Asia/Tashkent",

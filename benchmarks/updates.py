@@ -39,8 +39,8 @@ from aiogram.types import Message
 
 from benchmarks.common import percentile, running_bot
 from bot.app import Application
-from bot.sandbox import Limits, Sandbox, SandboxUser
 from bot.telegram_models import keep_response_models
+from sandbox import Limits, Sandbox, SandboxUser
 
 COMMANDS = ["/help", "/settings", "/start", "hello", "/language"]
 ECHO_TOKEN = "2000002:echo-bot-token-for-the-benchmark-00000000"  # noqa: S105 (not a secret)

@@ -54,7 +54,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int | Non
 
         return await run_demo(settings, database=args.database, examples=args.examples)
     if args.command == "sandbox":
-        from bot.sandbox import Limits, serve_forever
+        from sandbox import Limits, serve_forever
 
         limits = Limits(enabled=not args.no_limits, strict=args.strict)
         await serve_forever(

@@ -18,8 +18,8 @@ from bot.cli import announcements as cli_delivery
 from bot.clock import ManualClock
 from bot.db.models import Campaign, Cohort, OutboxMessage, RoleGrant, User
 from bot.delivery.outbox import Envelope, enqueue
-from bot.sandbox import Limits, Sandbox, SandboxChat, SandboxUser
 from bot.services import announcements as ann
+from sandbox import Limits, Sandbox, SandboxChat, SandboxUser
 from tests.delivery.conftest import add_cohort, add_programme, add_trainee
 from tests.support.e2e import RunningBot
 from tests.support.settings import ADMIN_ID

@@ -17,8 +17,8 @@ from bot.clock import ManualClock
 from bot.db.models import OutboxMessage
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import AiogramTransport
-from bot.sandbox import Sandbox
 from bot.services import announcements as ann
+from sandbox import Sandbox
 from tests.delivery.conftest import add_cohort, add_programme, add_trainee
 from tests.support.settings import make_settings
 

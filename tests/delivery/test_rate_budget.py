@@ -21,7 +21,7 @@ from bot.clock import ManualClock
 from bot.db.models import User
 from bot.delivery.budget import BudgetLimits, RateBudget, interactive
 from bot.delivery.requests import BudgetMiddleware
-from bot.sandbox import Limits, Sandbox, SandboxUser
+from sandbox import Limits, Sandbox, SandboxUser
 from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.db.models import User
-from bot.sandbox import Sandbox, SandboxUser
+from sandbox import Sandbox, SandboxUser
 from tests.support.e2e import RunningBot
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.sandbox import Sandbox, SandboxUser
+from sandbox import Sandbox, SandboxUser
 from tests.support.e2e import RunningBot
 from tests.timetable.support import make_cohort
 

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import col, select
 
 from bot.db.models import Cohort, Enrolment, OutboxMessage, RosterEntry, User
-from bot.sandbox import Sandbox, SandboxChat, SandboxUser, TranscriptEntry
 from bot.scheduling import jobs
 from bot.services import roles, timetable
+from sandbox import Sandbox, SandboxChat, SandboxUser, TranscriptEntry
 from tests.registration.conftest import (
     EXAMPLES,
     OTHER_PROGRAMME_YAML,

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.db.models import Enrolment, RosterEntry
-from bot.sandbox import Limits, Sandbox, SandboxUser
+from sandbox import Limits, Sandbox, SandboxUser
 from tests.registration.conftest import PROGRAMME_YAML, import_roster_bytes, import_yaml
 from tests.support.e2e import RunningBot
 

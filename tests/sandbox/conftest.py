@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.sandbox import Limits, Sandbox, SandboxChat, SandboxUser
+from sandbox import Limits, Sandbox, SandboxChat, SandboxUser
 
 TOKEN = "123456:TEST-sandbox-token"
 BOT_ID = 123456

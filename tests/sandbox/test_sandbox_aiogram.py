@@ -18,7 +18,7 @@ from aiogram.types import (
     Message,
 )
 
-from bot.sandbox import Button
+from sandbox import Button
 
 
 def yes_no() -> InlineKeyboardMarkup:

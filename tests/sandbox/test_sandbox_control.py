@@ -100,7 +100,7 @@ async def test_bad_control_input_is_400(control):
 async def test_serve_forever_prints_its_url_and_stops_on_cancel(capsys):
     import asyncio
 
-    from bot.sandbox import Limits, serve_forever
+    from sandbox import Limits, serve_forever
 
     task = asyncio.create_task(serve_forever("127.0.0.1", 0, "demo_bot", Limits(enabled=False)))
     printed = ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import SandboxChat
+from sandbox import SandboxChat
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sandbox.formatting import (
+from sandbox.formatting import (
     ParseError,
     command_entities,
     format_text,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox import Limits
+from sandbox import Limits
 
 GROUP = -1001234567890
 

@@ -88,7 +88,7 @@ async def test_webhook_blocks_polling(sandbox, raw):
 
 
 async def test_stop_releases_a_waiting_poll(token, ann):
-    from bot.sandbox import Limits, Sandbox
+    from sandbox import Limits, Sandbox
 
     sandbox = Sandbox(limits=Limits(enabled=False), token=token)
     await sandbox.start()

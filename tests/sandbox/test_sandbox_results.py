@@ -9,7 +9,7 @@ import aiogram.types
 from aiogram.methods.base import TelegramMethod
 from pydantic import TypeAdapter
 
-from bot.sandbox import ApiSpec
+from sandbox import ApiSpec
 
 AIOGRAM_METHODS: dict[str, type[TelegramMethod[Any]]] = {
     cls.__api_method__: cls
@@ -131,7 +131,7 @@ def test_reference_index():
 def test_conformance_check_is_strict():
     import pytest
 
-    from bot.sandbox.spec import SpecError
+    from sandbox.spec import SpecError
 
     spec = ApiSpec.load()
     good = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app import Application, application
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.sandbox import Limits, Sandbox, SandboxUser
+from sandbox import Limits, Sandbox, SandboxUser
 from tests.support.settings import ADMIN_ID, make_settings
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.sandbox.formatting import parse_html
 from handlers.text import fit_lines, h
+from sandbox.formatting import parse_html
 
 
 def test_long_lists_are_cut_between_lines_and_still_parse() -> None:

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.sandbox.errors import ApiError, bad_request
-from bot.sandbox.formatting import FormattedText, ParseError, format_text, normalize_parse_mode
-from bot.sandbox.spec import ObjectHook, SpecError
+from sandbox.errors import ApiError, bad_request
+from sandbox.formatting import FormattedText, ParseError, format_text, normalize_parse_mode
+from sandbox.spec import ObjectHook, SpecError
 
 TEXT_MAX = 4096
 CAPTION_MAX = 1024

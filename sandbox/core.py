@@ -1,26 +1,23 @@
-"""The sandbox: a local Telegram Bot API over HTTP with an in-process API for tests."""
+"""The sandbox's state and the operations on it: Bot API calls, user actions and waits.
+
+Knows nothing of HTTP; :mod:`sandbox.server` serves it and :mod:`sandbox.control` drives it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import json
 import logging
 import re
-import socket
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
-from aiohttp import BodyPartReader, hdrs, web
-
-from bot.sandbox.errors import ApiError, bad_request
-from bot.sandbox.faults import Faults
-from bot.sandbox.formatting import command_entities
-from bot.sandbox.methods import HANDLERS, SEND_METHODS, UNCOUNTED, Call, admit, chat_member
-from bot.sandbox.models import (
+from sandbox.errors import ApiError, bad_request
+from sandbox.faults import Faults
+from sandbox.formatting import command_entities
+from sandbox.methods import HANDLERS, SEND_METHODS, UNCOUNTED, Call, admit, chat_member
+from sandbox.models import (
     MEMBER_STATUSES,
     Limits,
     RequestRecord,
@@ -29,14 +26,14 @@ from bot.sandbox.models import (
     TranscriptEntry,
     UploadedFile,
 )
-from bot.sandbox.ratelimit import RateLimiter
-from bot.sandbox.rules import OBJECT_HOOKS, check_request
-from bot.sandbox.spec import ApiSpec, SpecError
-from bot.sandbox.state import ACTIVE_STATUSES, ADMIN_STATUSES, ChatState, World, now_epoch
+from sandbox.ratelimit import RateLimiter
+from sandbox.rules import OBJECT_HOOKS, check_request
+from sandbox.spec import ApiSpec, SpecError
+from sandbox.state import ACTIVE_STATUSES, ADMIN_STATUSES, ChatState, World, now_epoch
 
 _log = logging.getLogger(__name__)
-_TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
-_MAX_UPLOAD = 60 * 1024 * 1024
+TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+"""What a bot token looks like; anything else is 401 (404 for file downloads)."""
 _CONFLICT_POLL = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
@@ -45,14 +42,13 @@ _CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
     "delete the webhook first"
 )
-_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
-class Sandbox:
-    """A local stand-in for the Telegram Bot API.
+class SandboxCore:
+    """The sandbox's world and what can happen in it, without any HTTP server.
 
-    Start it, point the bot at :attr:`url`, inject what users do (``send_text``,
-    ``press_button``...) and read what they would see (``transcript``, ``next_bot_message``).
+    Answers Bot API calls (:meth:`call_api`), injects what users do (``send_text``,
+    ``press_button``...) and reads what they would see (``transcript``, ``next_bot_message``).
     """
 
     def __init__(
@@ -85,10 +81,8 @@ class Sandbox:
         self.busy_checks: list[Callable[[], bool]] = []
         """Questions to the client: True while it is about to call (waiting for its own rate
         limit, say); :meth:`settle` waits for all of them to say False."""
-        self._runner: web.AppRunner | None = None
-        self._socket: socket.socket | None = None
-        self._url: str | None = None
-        self._stopping = False
+        self.stopping = False
+        """True while the server stops: long polls return at once."""
         self._in_flight = 0
         self._last_activity = time.monotonic()
         self._change_signal = asyncio.Event()
@@ -125,101 +119,7 @@ class Sandbox:
         """Whether a getUpdates long poll is waiting for updates right now."""
         return self.world.updates.waiting
 
-    @property
-    def url(self) -> str:
-        """Base URL for ``TelegramAPIServer.from_base``."""
-        if self._url is None:
-            raise RuntimeError("the sandbox is not started")
-        return self._url
-
-    # -- lifecycle ------------------------------------------------------------------------
-
-    def make_app(self) -> web.Application:
-        """The aiohttp application serving the Bot API, file downloads and control API."""
-        from bot.sandbox.control import control_routes
-
-        app = web.Application(client_max_size=_MAX_UPLOAD)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file)
-        app.router.add_routes(control_routes(self))
-        return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on ``host:port`` (0 picks a free port); returns :attr:`url`."""
-        if self._runner is not None:
-            raise RuntimeError("the sandbox is already started")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.SockSite(runner, sock)
-        await site.start()
-        self._runner = runner
-        self._socket = sock
-        self._stopping = False
-        bound = sock.getsockname()[1]
-        shown = f"[{host}]" if family == socket.AF_INET6 else host
-        self._url = f"http://{shown}:{bound}"
-        return self._url
-
-    async def stop(self) -> None:
-        """Release waiting long polls and close the server."""
-        self._stopping = True
-        self.world.updates.wake("stop")
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
-
-    async def __aenter__(self) -> Sandbox:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    # -- the Bot API over HTTP ----------------------------------------------------------------
-
-    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
-        token = request.match_info["token"]
-        name = request.match_info["method"]
-        polling = name.lower() == "getupdates"
-        if not polling:
-            self._in_flight += 1
-            self._last_activity = time.monotonic()
-        try:
-            try:
-                params, files = await _read_request(request)
-            except ApiError as exc:
-                status, body = self._fail(name, {}, exc)
-            else:
-                status, body = await self._call(token, name, params, files)
-            if self.faults.latency > 0:
-                await asyncio.sleep(self.faults.latency)
-            return web.json_response(body, status=status, dumps=_dumps)
-        finally:
-            if not polling:
-                self._in_flight -= 1
-                self._last_activity = time.monotonic()
-            self._changed()
-
-    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        stored = self.world.files_by_path.get(request.match_info["file_path"])
-        if stored is None or not _TOKEN_RE.fullmatch(request.match_info["token"]):
-            body = {"ok": False, "error_code": 404, "description": "Not Found"}
-            return web.json_response(body, status=404)
-        return web.Response(body=stored.data, content_type=stored.mime_type)
-
-    async def _call(
+    async def call_api(
         self,
         token: str,
         name: str,
@@ -230,7 +130,7 @@ class Sandbox:
         method_name = method.name if method is not None else name
         params: dict[str, Any] = raw
         try:
-            if not _TOKEN_RE.fullmatch(token):
+            if not TOKEN_RE.fullmatch(token):
                 raise ApiError(401, "Unauthorized")
             self.world.learn_token(token)
             if method is None:
@@ -249,18 +149,18 @@ class Sandbox:
             else:
                 result = HANDLERS[method.name](call)
         except ApiError as exc:
-            return self._fail(method_name, params, exc)
+            return self.fail(method_name, params, exc)
         except Exception as exc:
             # A defect of the sandbox itself: answer like a failing Telegram, keep it visible.
             _log.exception("sandbox failed on %s", method_name)
             self.internal_errors.append(f"{method_name}: {exc!r}")
-            return self._fail(
+            return self.fail(
                 method_name, params, ApiError(500, "Internal Server Error", violation=False)
             )
         self._record(method_name, params, 200, None)
         return 200, {"ok": True, "result": result}
 
-    def _fail(
+    def fail(
         self, method: str, params: dict[str, Any], exc: ApiError
     ) -> tuple[int, dict[str, Any]]:
         self._record(method, params, exc.status, exc.description)
@@ -327,9 +227,9 @@ class Sandbox:
         limit = params.get("limit", 100)
         batch = queue.take(limit)
         timeout = params.get("timeout", 0)
-        if not batch and timeout > 0 and not self._stopping:
+        if not batch and timeout > 0 and not self.stopping:
             waiter = queue.new_waiter()
-            self._changed()
+            self.changed()
             try:
                 await asyncio.wait({waiter}, timeout=timeout)
             finally:
@@ -345,7 +245,7 @@ class Sandbox:
 
     def _push(self, kind: str, payload: dict[str, Any]) -> None:
         self.world.updates.push(kind, payload)
-        self._changed()
+        self.changed()
 
     def _chat_for(self, user: SandboxUser, chat: SandboxChat | None) -> ChatState:
         if chat is None:
@@ -524,7 +424,7 @@ class Sandbox:
         """``user`` joins ``chat`` directly (a link without approval)."""
         self.world.add_user(user)
         admit(self.world, self.spec, self.world.group_chat(chat), user.id)
-        self._changed()
+        self.changed()
 
     async def migrate_group(self, chat: SandboxChat, new_chat_id: int) -> SandboxChat:
         """Upgrade a group to a supergroup; returns the supergroup.
@@ -669,51 +569,19 @@ class Sandbox:
             )
         return "\n".join(lines) or "  (empty)"
 
-    def _changed(self) -> None:
+    def changed(self) -> None:
         self._change_signal.set()
         self._change_signal = asyncio.Event()
 
+    def request_started(self, method: str) -> None:
+        """A Bot API request arrived; all but the long poll keep :meth:`settle` waiting."""
+        if method.lower() != "getupdates":
+            self._in_flight += 1
+            self._last_activity = time.monotonic()
 
-async def _read_request(request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
-    """Parameters from the query string and a JSON, urlencoded or multipart body."""
-    params: dict[str, Any] = dict(request.query)
-    files: dict[str, UploadedFile] = {}
-    if request.method != "POST" or not request.body_exists:
-        return params, files
-    content_type = request.content_type
-    if content_type == "application/json":
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            raise bad_request("can't parse JSON object") from None
-        if not isinstance(body, dict):
-            raise bad_request("the JSON body must be an object")
-        params.update(body)
-    elif content_type == "application/x-www-form-urlencoded":
-        form = await request.post()
-        params.update({key: value for key, value in form.items() if isinstance(value, str)})
-    elif content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        async for part in reader:
-            if not isinstance(part, BodyPartReader):
-                raise bad_request("nested multipart bodies are not supported")
-            if part.name is None:
-                continue
-            if part.filename is not None:
-                data = await part.read(decode=True)
-                content = part.headers.get(hdrs.CONTENT_TYPE)
-                files[part.name] = UploadedFile(part.filename, content, bytes(data))
-            else:
-                params[part.name] = await part.text()
-    return params, files
-
-
-async def serve_forever(host: str, port: int, bot_username: str, limits: Limits) -> None:
-    """Run a standalone sandbox until cancelled (Ctrl-C), printing its URL once."""
-    sandbox = Sandbox(limits=limits, bot_username=bot_username)
-    url = await sandbox.start(host=host, port=port)
-    print(f"Telegram Bot API sandbox listening on {url}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await sandbox.stop()
+    def request_finished(self, method: str) -> None:
+        """The request started with :meth:`request_started` was answered."""
+        if method.lower() != "getupdates":
+            self._in_flight -= 1
+            self._last_activity = time.monotonic()
+        self.changed()

@@ -1,4 +1,4 @@
-"""``python -m bot.sandbox``: a standalone sandbox in its own process, driven over HTTP.
+"""``python -m sandbox``: a standalone sandbox in its own process, driven over HTTP.
 
 Unlike ``trainee-bot sandbox`` it reads no settings and can pick a free port; it prints
 ``SANDBOX_URL <url>`` once listening and stops when its standard input closes, so the
@@ -12,8 +12,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.sandbox.models import Limits
-from bot.sandbox.server import Sandbox
+from sandbox.models import Limits
+from sandbox.server import Sandbox
 
 
 async def _serve(host: str, port: int, limits: Limits) -> None:
@@ -29,7 +29,7 @@ async def _serve(host: str, port: int, limits: Limits) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--rate", type=float, default=30.0, help="global sends per second")

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.models import Limits, SandboxChat, SandboxUser
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+from sandbox.core import SandboxCore
+from sandbox.models import Limits, SandboxChat, SandboxUser
 
 
 class _BadInput(Exception):
     pass
 
 
-def control_routes(sandbox: Sandbox) -> list[web.RouteDef]:
+def control_routes(sandbox: SandboxCore) -> list[web.RouteDef]:
     """Routes that inject user actions, read transcripts and tune limits and faults."""
 
     async def post_message(request: web.Request) -> web.StreamResponse:
@@ -199,7 +197,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _user(sandbox: Sandbox, request: web.Request, body: dict[str, Any]) -> SandboxUser:
+def _user(sandbox: SandboxCore, request: web.Request, body: dict[str, Any]) -> SandboxUser:
     user_id = int(request.match_info["user_id"])
     known = sandbox.world.users.get(user_id, {})
     return SandboxUser(
@@ -211,7 +209,7 @@ def _user(sandbox: Sandbox, request: web.Request, body: dict[str, Any]) -> Sandb
     )
 
 
-def _chat(sandbox: Sandbox, body: dict[str, Any]) -> SandboxChat | None:
+def _chat(sandbox: SandboxCore, body: dict[str, Any]) -> SandboxChat | None:
     chat_id = body.get("chat_id")
     if chat_id is None:
         return None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from bot.sandbox.models import UploadedFile
+from sandbox.models import UploadedFile
 
 ARRAY_PREFIX = "Array of "
 ATTACH_PREFIX = "attach://"
@@ -141,7 +141,7 @@ class ApiSpec:
     @functools.cache
     def load(cls) -> ApiSpec:
         """The reference shipped with the package, parsed once per process."""
-        text = resources.files("bot.sandbox").joinpath("api.json").read_text(encoding="utf-8")
+        text = resources.files("sandbox").joinpath("api.json").read_text(encoding="utf-8")
         return cls(json.loads(text))
 
     def find_method(self, name: str) -> MethodSpec | None:

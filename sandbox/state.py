@@ -11,8 +11,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.errors import ApiError, bad_request
-from bot.sandbox.models import Button, SandboxChat, SandboxUser, TranscriptEntry
+from sandbox.errors import ApiError, bad_request
+from sandbox.models import Button, SandboxChat, SandboxUser, TranscriptEntry
 
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 ACTIVE_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})

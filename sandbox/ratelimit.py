@@ -12,7 +12,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 
-from bot.sandbox.models import Limits
+from sandbox.models import Limits
 
 
 class TokenBucket:

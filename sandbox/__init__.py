@@ -14,9 +14,9 @@ request that Telegram would reject lands in ``Sandbox.violations``::
         assert sb.violations == []
 """
 
-from bot.sandbox.errors import ApiError
-from bot.sandbox.faults import Faults
-from bot.sandbox.models import (
+from sandbox.errors import ApiError
+from sandbox.faults import Faults
+from sandbox.models import (
     Button,
     Limits,
     RequestRecord,
@@ -24,8 +24,8 @@ from bot.sandbox.models import (
     SandboxUser,
     TranscriptEntry,
 )
-from bot.sandbox.server import Sandbox, serve_forever
-from bot.sandbox.spec import ApiSpec
+from sandbox.server import Sandbox, serve_forever
+from sandbox.spec import ApiSpec
 
 __all__ = [
     "ApiError",

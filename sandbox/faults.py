@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bot.sandbox.errors import ApiError
+from sandbox.errors import ApiError
 
 
 class Faults:
