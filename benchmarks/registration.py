@@ -25,7 +25,8 @@ from benchmarks.common import peak_rss_mb, percentile
 from benchmarks.updates import inline_sandbox, our_bot, sandbox_host
 from bot.db.models import Cohort, RosterEntry
 from bot.sandbox import Sandbox, SandboxUser
-from bot.services import programmes, roster_import
+from bot.services import programmes
+from bot.services.roster import importing as roster_import
 
 TRAINEES = 10_000
 CONCURRENCY = 100

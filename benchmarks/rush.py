@@ -24,7 +24,8 @@ from benchmarks.registration import COUNTRIES, PROGRAMME
 from benchmarks.updates import our_bot, sandbox_host
 from bot.db.models import Cohort, Enrolment, RosterEntry
 from bot.sandbox import Limits, Sandbox, SandboxUser
-from bot.services import programmes, roster_import
+from bot.services import programmes
+from bot.services.roster import importing as roster_import
 
 TRAINEES = 1_000
 AT_A_TIME = 50

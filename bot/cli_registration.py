@@ -24,7 +24,8 @@ from bot.config import Settings
 from bot.db import migrate
 from bot.db import registration as reg_db
 from bot.db.engine import create_engine, create_session_factory
-from bot.services import programmes, roles, roster_import
+from bot.services import programmes, roles
+from bot.services.roster import importing as roster_import
 
 EXIT_OK = 0
 EXIT_FAILED = 1

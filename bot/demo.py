@@ -55,7 +55,7 @@ from bot.demo_seed import (
 )
 from bot.sandbox import Limits, Sandbox, SandboxUser, TranscriptEntry
 from bot.scheduling import jobs
-from bot.services import roster_import
+from bot.services.roster import importing as roster_import
 
 DEMO_TRAINEE = SandboxUser(id=424242, first_name="Amina", last_name="Nakato", language_code="en")
 DEMO_ADMIN = SandboxUser(id=434343, first_name="Li", last_name="Na", language_code="en")

@@ -34,7 +34,7 @@ from bot.i18n import SUPPORTED_LOCALES, babel_locale, normalize_locale, use_loca
 from bot.i18n import gettext as _
 from bot.services import people, roles
 from bot.services.countries import country_name, resolve_country, suggest_countries
-from bot.services.roster_import import new_code
+from bot.services.roster import new_code
 from bot.services.timezones import default_zone_for_country, zone_label, zones_for_country
 
 MAX_NAME = 256
