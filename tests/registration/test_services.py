@@ -23,7 +23,7 @@ from bot.db.models import (
     TrainingSession,
     User,
 )
-from bot.services import programmes, registration, reminders, roles, timetable
+from bot.services import privacy, programmes, registration, reminders, roles, timetable
 from bot.services.roster import importing as roster_import
 from tests.registration.conftest import (
     EXAMPLES,
@@ -407,7 +407,7 @@ async def test_leaving_drops_queued_reminders_and_the_planner_does_not_bring_the
 
     # Erasing one's data drops everything still queued, for good.
     async with session_factory() as session:
-        await registration.forget_me(session, LEAVER, settings, clock, None)
+        await privacy.forget_me(session, LEAVER, settings, clock, None)
     assert await _queued(session_factory, LEAVER) == []
     await _plan(session_factory, clock)
     assert await _queued(session_factory, LEAVER) == []
