@@ -24,7 +24,8 @@ from sqlmodel import select
 from benchmarks.common import peak_rss_mb, percentile
 from benchmarks.updates import inline_sandbox, our_bot, sandbox_host
 from bot.db.models import Cohort, RosterEntry
-from bot.services import programmes, roster_import
+from bot.services import programmes
+from bot.services.roster import importing as roster_import
 from sandbox import Sandbox, SandboxUser
 
 TRAINEES = 10_000

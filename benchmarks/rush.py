@@ -23,7 +23,8 @@ from benchmarks.common import peak_rss_mb, percentile
 from benchmarks.registration import COUNTRIES, PROGRAMME
 from benchmarks.updates import our_bot, sandbox_host
 from bot.db.models import Cohort, Enrolment, RosterEntry
-from bot.services import programmes, roster_import
+from bot.services import programmes
+from bot.services.roster import importing as roster_import
 from sandbox import Limits, Sandbox, SandboxUser
 
 TRAINEES = 1_000

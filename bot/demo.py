@@ -54,7 +54,7 @@ from bot.demo_seed import (
     start_time,
 )
 from bot.scheduling import jobs
-from bot.services import roster_import
+from bot.services.roster import importing as roster_import
 from sandbox import Limits, Sandbox, SandboxUser, TranscriptEntry
 
 DEMO_TRAINEE = SandboxUser(id=424242, first_name="Amina", last_name="Nakato", language_code="en")

@@ -26,8 +26,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
-from bot.services import programmes, roster_import, timetable
+from bot.services import programmes, timetable
 from bot.services.countries import country_name
+from bot.services.roster import importing as roster_import
 from bot.services.timetable_file import parse_timetable
 
 #: The project's sample files (``examples/`` beside the ``bot`` package).

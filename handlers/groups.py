@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
-from bot.services import registration as reg
+from bot.services import groups as reg
 from bot.services import roles
 from handlers.text import h
 

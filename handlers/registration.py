@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.delivery.sender import Sender
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
-from bot.services import people
+from bot.services import people, privacy
 from bot.services import registration as reg
 from bot.services.countries import country_name
 from bot.services.timezones import zone_label
@@ -617,7 +617,9 @@ def _field_label(name: str) -> str:
     return labels.get(name, name)
 
 
-def _profile_text(profile: reg.Profile, enrolments: list[reg.EnrolmentView], locale: str) -> str:
+def _profile_text(
+    profile: privacy.Profile, enrolments: list[reg.EnrolmentView], locale: str
+) -> str:
     lines = [
         _("Your details:"),
         f"{_field_label('full_name')}: {h(profile.full_name)}",
@@ -639,7 +641,7 @@ def _profile_text(profile: reg.Profile, enrolments: list[reg.EnrolmentView], loc
 def _profile_keyboard() -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(text="✏ " + _field_label(f), callback_data=ProfileEdit(field=f).pack())
-        for f in reg.PROFILE_FIELDS
+        for f in privacy.PROFILE_FIELDS
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons[0:2], buttons[2:4]])
 
@@ -650,7 +652,7 @@ async def cmd_profile(
     if message.from_user is None:
         return
     await state.clear()
-    profile = await reg.profile_of(session, message.from_user.id)
+    profile = await privacy.profile_of(session, message.from_user.id)
     if profile is None:
         await message.answer(
             _(
@@ -668,7 +670,7 @@ async def cmd_profile(
 async def on_profile_edit(
     query: CallbackQuery, callback_data: ProfileEdit, state: FSMContext
 ) -> None:
-    if callback_data.field not in reg.PROFILE_FIELDS:
+    if callback_data.field not in privacy.PROFILE_FIELDS:
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
@@ -695,7 +697,7 @@ async def on_profile_value(
     data = await state.get_data()
     field = str(data.get("field", ""))
     try:
-        profile = await reg.update_profile(
+        profile = await privacy.update_profile(
             session, message.from_user.id, field, message.text or "", locale, clock
         )
     except reg.InvalidAnswer as exc:
@@ -723,7 +725,7 @@ async def on_profile_country(
     locale: str,
 ) -> None:
     try:
-        profile = await reg.set_profile_country(
+        profile = await privacy.set_profile_country(
             session, query.from_user.id, callback_data.code, clock
         )
     except reg.InvalidAnswer:
@@ -825,7 +827,7 @@ async def on_withdraw_keep(query: CallbackQuery) -> None:
 async def cmd_mydata(message: Message, session: AsyncSession) -> None:
     if message.from_user is None:
         return
-    data = await reg.my_data(session, message.from_user.id)
+    data = await privacy.my_data(session, message.from_user.id)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await message.answer_document(
         BufferedInputFile(content, filename="my-data.json"),
@@ -870,7 +872,7 @@ async def on_forget(
         if message is not None:
             await message.edit_text(_("Nothing was changed."))
         return
-    await reg.forget_me(session, query.from_user.id, settings, clock, sender)
+    await privacy.forget_me(session, query.from_user.id, settings, clock, sender)
     await state.clear()
     if message is not None:
         await message.edit_text(_("Your personal data has been erased. Thank you for taking part."))

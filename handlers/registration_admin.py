@@ -31,10 +31,11 @@ from bot.db import registration as reg_db
 from bot.db.models import Cohort
 from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
-from bot.services import programmes, roles, roster_import
+from bot.services import programmes, roles
 from bot.services import registration as reg
 from bot.services.countries import country_name
-from bot.services.roster_file import MAX_FILE_BYTES
+from bot.services.roster import MAX_FILE_BYTES
+from bot.services.roster import importing as roster_import
 from handlers.filters import IsAnyAdmin
 from handlers.menus import set_chat_menu
 from handlers.text import h

@@ -24,7 +24,8 @@ from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import registration as reg_db
-from bot.services import programmes, roles, roster_import
+from bot.services import programmes, roles
+from bot.services.roster import importing as roster_import
 
 TITLE = "registration"
 COMMANDS = ("programme", "roster", "grant", "revoke")

@@ -14,7 +14,7 @@ from bot.clock import ManualClock
 from bot.db.models import Cohort, RosterEntry
 from bot.i18n import gettext, use_locale
 from bot.services import people
-from bot.services.roster_import import roster_export
+from bot.services.roster import roster_export
 from tests.delivery.conftest import add_cohort, add_programme, add_trainee
 
 
@@ -89,7 +89,7 @@ async def test_header_and_cells_in_the_organisers_language(session: AsyncSession
 
 
 def test_reading_the_roster_module_does_not_load_openpyxl() -> None:
-    code = "import sys, bot.services.roster_import; print('openpyxl' in sys.modules)"
+    code = "import sys, bot.services.roster; print('openpyxl' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
 from bot.db.models import Cohort, Enrolment, OutboxMessage, RoleGrant, RosterEntry
-from bot.services import programmes, roster_import
+from bot.services import programmes
+from bot.services.roster import importing as roster_import
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

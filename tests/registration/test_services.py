@@ -23,7 +23,8 @@ from bot.db.models import (
     TrainingSession,
     User,
 )
-from bot.services import programmes, registration, reminders, roles, roster_import, timetable
+from bot.services import privacy, programmes, registration, reminders, roles, timetable
+from bot.services.roster import importing as roster_import
 from tests.registration.conftest import (
     EXAMPLES,
     PROGRAMME_YAML,
@@ -184,7 +185,7 @@ async def test_broken_roster_changes_nothing(session_factory, clock, variant: st
 
 
 def test_error_list_fits_one_message() -> None:
-    from bot.services.roster_file import RosterError
+    from bot.services.roster import RosterError
 
     errors = [
         RosterError(n, "email", f"Line {n}: the e-mail address is missing.") for n in range(2, 800)
@@ -406,7 +407,7 @@ async def test_leaving_drops_queued_reminders_and_the_planner_does_not_bring_the
 
     # Erasing one's data drops everything still queued, for good.
     async with session_factory() as session:
-        await registration.forget_me(session, LEAVER, settings, clock, None)
+        await privacy.forget_me(session, LEAVER, settings, clock, None)
     assert await _queued(session_factory, LEAVER) == []
     await _plan(session_factory, clock)
     assert await _queued(session_factory, LEAVER) == []

@@ -13,17 +13,10 @@ import pytest
 from openpyxl import Workbook
 
 from bot.i18n import use_locale
-from bot.services import roster_file
 from bot.services.countries import fold_name
-from bot.services.roster_file import (
-    _HEADERS,
-    MAX_FILE_BYTES,
-    MAX_ROWS,
-    Column,
-    RosterParseResult,
-    RosterRow,
-    parse_roster,
-)
+from bot.services.roster import MAX_FILE_BYTES, Column, RosterParseResult, RosterRow, parse_roster
+from bot.services.roster import reading as roster_file
+from bot.services.roster.columns import HEADERS, MAX_ROWS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -555,7 +548,7 @@ def test_errors_are_worded_in_the_current_locale_with_the_line_number() -> None:
 
 def test_no_header_name_means_two_columns() -> None:
     seen: dict[str, Column] = {}
-    for column, by_language in _HEADERS.items():
+    for column, by_language in HEADERS.items():
         for names in by_language.values():
             for name in names:
                 assert seen.setdefault(fold_name(name), column) == column, name

@@ -23,7 +23,8 @@ from bot.db import users as users_db
 from bot.db.models import Cohort, Enrolment, RosterEntry
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
-from bot.services.roster_file import RosterError, RosterRow, parse_roster
+from bot.services.roster.columns import RosterError, RosterRow
+from bot.services.roster.reading import parse_roster
 
 #: Telegram's limit for one message.
 MESSAGE_LIMIT: Final = 4096
