@@ -31,7 +31,7 @@ from bot.db import users as users_db
 from bot.db.engine import create_engine, create_session_factory
 from bot.delivery.budget import BudgetLimits, RateBudget
 from bot.delivery.leader import leadership
-from bot.delivery.requests import BudgetMiddleware, Unreachable
+from bot.delivery.requests import AnswerFirstMiddleware, BudgetMiddleware, Unreachable
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.transport import AiogramTransport
 from bot.services import announcements, people
@@ -101,7 +101,7 @@ def build_dispatcher(
     """
     from handlers import build_root_router
     from handlers.errors import on_error
-    from handlers.middlewares import AnswerFirstMiddleware, DbSessionMiddleware, PersonMiddleware
+    from handlers.middlewares import DbSessionMiddleware, PersonMiddleware
 
     dp = Dispatcher(
         storage=storage or build_storage(settings),

@@ -1,5 +1,6 @@
-"""Outer middlewares: answers first in the rate budget, one database session per update, the
-sender remembered, the locale set.
+"""Outer middlewares: one database session per update, the sender remembered, the locale set.
+
+(Answers go first in the rate budget through ``bot.delivery.requests.AnswerFirstMiddleware``.)
 """
 
 from __future__ import annotations
@@ -16,29 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.budget import interactive
 from bot.i18n import use_locale
 from bot.services import people
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-
-class AnswerFirstMiddleware(BaseMiddleware):
-    """Calls made while handling an update answer the person in front of the bot: they go
-    before the sender's in the rate budget.
-    """
-
-    def __init__(self) -> None:
-        #: Updates being handled right now (a test waits for none before it looks).
-        self.handling = 0
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        self.handling += 1
-        try:
-            with interactive():
-                return await handler(event, data)
-        finally:
-            self.handling -= 1
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -120,7 +120,7 @@ async def _announce(args: argparse.Namespace, settings: Settings) -> int:
             "skipped as unreachable: {unreachable}."
         ).format(people=report.people, groups=report.groups, unreachable=report.unreachable)
     )
-    if report.status == "scheduled":
+    if report.status == campaigns_db.SCHEDULED:
         print(_("Scheduled for {when} (UTC).").format(when=report.scheduled_at.isoformat()))
     if report.missing_languages:
         names = ", ".join(LANGUAGE_NAMES[c] for c in report.missing_languages)

@@ -25,11 +25,12 @@ from bot.db.models import (
     RosterEntry,
     User,
 )
+from bot.db.status import CampaignStatus, EnrolmentStatus
 
-SCHEDULED = "scheduled"
-RUNNING = "running"
-DONE = "done"
-CANCELLED = "cancelled"
+SCHEDULED = CampaignStatus.SCHEDULED
+RUNNING = CampaignStatus.RUNNING
+DONE = CampaignStatus.DONE
+CANCELLED = CampaignStatus.CANCELLED
 OPEN_STATUSES = (SCHEDULED, RUNNING)
 #: Outbox statuses that mean "not settled yet".
 IN_FLIGHT = (outbox_db.PENDING, outbox_db.CLAIMED, outbox_db.SENDING)
@@ -123,7 +124,10 @@ async def active_members(session: AsyncSession, cohort_ids: Collection[int]) -> 
         .join(Programme, col(Programme.id) == col(Cohort.programme_id))
         .outerjoin(User, col(User.id) == col(Enrolment.user_id))
         .outerjoin(RosterEntry, col(RosterEntry.id) == col(Enrolment.roster_entry_id))
-        .where(col(Enrolment.status) == "active", col(Enrolment.cohort_id).in_(list(cohort_ids)))
+        .where(
+            col(Enrolment.status) == EnrolmentStatus.ACTIVE,
+            col(Enrolment.cohort_id).in_(list(cohort_ids)),
+        )
         .order_by(col(Enrolment.user_id), col(Enrolment.cohort_id))
     )
     rows = (await session.execute(statement)).all()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.db.status import CampaignStatus, EnrolmentStatus, OutboxStatus, SessionStatus
 from bot.db.types import BigIntegerKey, UTCDateTime
 
 
@@ -132,7 +133,7 @@ class Enrolment(SQLModel, table=True):
         default=None, foreign_key="roster_entries.id", ondelete="SET NULL"
     )
     #: ``active``, ``pending``, ``waiting``, ``withdrawn``, ``rejected``.
-    status: str = Field(default="active", max_length=16, index=True)
+    status: str = Field(default=EnrolmentStatus.ACTIVE, max_length=16, index=True)
     #: ``trainee`` or ``trainer``.
     role: str = Field(default="trainee", max_length=16)
     consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -174,7 +175,7 @@ class Campaign(SQLModel, table=True):
     #: Content per language code: ``{"en": {"text": ..., "file_id": ..., "kind": ...}}``.
     content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     #: ``scheduled``, ``running``, ``done``, ``cancelled``.
-    status: str = Field(default="scheduled", max_length=16, index=True)
+    status: str = Field(default=CampaignStatus.SCHEDULED, max_length=16, index=True)
     pin: bool = False
     scheduled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -203,7 +204,7 @@ class OutboxMessage(SQLModel, table=True):
     #: After this the message would no longer be true ("starts in 15 minutes"): expire it.
     not_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: ``pending``, ``sending``, ``sent``, ``failed``, ``expired``, ``cancelled``.
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=512)
     campaign_id: int | None = Field(
@@ -240,7 +241,7 @@ class TrainingSession(SQLModel, table=True):
     join_url: str | None = Field(default=None, max_length=1024)
     location: str | None = Field(default=None, max_length=512)
     #: ``scheduled`` or ``cancelled``.
-    status: str = Field(default="scheduled", max_length=16)
+    status: str = Field(default=SessionStatus.SCHEDULED, max_length=16)
     #: Bumped whenever the time, the link or the status changes (part of reminder keys).
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -14,14 +14,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import OutboxMessage
+from bot.db.status import OutboxStatus
 
-PENDING = "pending"
-CLAIMED = "claimed"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-EXPIRED = "expired"
-CANCELLED = "cancelled"
+PENDING = OutboxStatus.PENDING
+CLAIMED = OutboxStatus.CLAIMED
+SENDING = OutboxStatus.SENDING
+SENT = OutboxStatus.SENT
+FAILED = OutboxStatus.FAILED
+EXPIRED = OutboxStatus.EXPIRED
+CANCELLED = OutboxStatus.CANCELLED
 FINAL_STATUSES = (SENT, FAILED, EXPIRED, CANCELLED)
 
 #: Parameter sets per executed batch of :func:`insert_many`.

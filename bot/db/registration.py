@@ -14,12 +14,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import Cohort, Enrolment, Programme, RoleGrant, RosterEntry
+from bot.db.status import EnrolmentStatus
 
-ACTIVE = "active"
-PENDING = "pending"
-WAITING = "waiting"
-WITHDRAWN = "withdrawn"
-REJECTED = "rejected"
+ACTIVE = EnrolmentStatus.ACTIVE
+PENDING = EnrolmentStatus.PENDING
+WAITING = EnrolmentStatus.WAITING
+WITHDRAWN = EnrolmentStatus.WITHDRAWN
+REJECTED = EnrolmentStatus.REJECTED
 #: Statuses that hold (or may soon hold) a place in the cohort.
 HOLDING_PLACE = (ACTIVE, PENDING)
 

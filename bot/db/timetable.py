@@ -16,10 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import outbox as outbox_db
 from bot.db.models import Cohort, Enrolment, OutboxMessage, Programme, TrainingSession, User
+from bot.db.status import EnrolmentStatus, SessionStatus
 
-SCHEDULED = "scheduled"
-CANCELLED = "cancelled"
-ACTIVE = "active"
+SCHEDULED = SessionStatus.SCHEDULED
+CANCELLED = SessionStatus.CANCELLED
+ACTIVE = EnrolmentStatus.ACTIVE
 #: The outbox ``kind`` of reminders (the planner and /reminders use it to find them).
 REMINDER_KIND = "reminder"
 #: The outbox ``kind`` of the morning digest (``bot.services.reminders.DIGEST_KIND``).

@@ -1,5 +1,6 @@
 """Every call to Telegram, as aiogram makes it: through the rate budget, and past a 429.
 
+:class:`AnswerFirstMiddleware` marks what is sent while an update is handled as an answer.
 :class:`BudgetMiddleware` is an aiogram session middleware (``bot.session.middleware(...)``), so
 it sees the handlers' answers, edits, callback answers and files as well as the sender's and
 the progress bar's calls. It waits for the budget (interactive calls first), retries a 429
@@ -14,14 +15,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from aiogram import BaseMiddleware
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods.base import TelegramType
+from aiogram.types import TelegramObject
 
-from bot.delivery.budget import RateBudget, is_prepaid
+from bot.delivery.budget import RateBudget, interactive, is_prepaid
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -111,4 +114,27 @@ class BudgetMiddleware(BaseRequestMiddleware):
                 raise
 
 
-__all__ = ["UNMETERED", "BudgetMiddleware", "budget_chat"]
+class AnswerFirstMiddleware(BaseMiddleware):
+    """Calls made while handling an update answer the person in front of the bot: they go
+    before the sender's in the rate budget.
+    """
+
+    def __init__(self) -> None:
+        #: Updates being handled right now (a test waits for none before it looks).
+        self.handling = 0
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        self.handling += 1
+        try:
+            with interactive():
+                return await handler(event, data)
+        finally:
+            self.handling -= 1
+
+
+__all__ = ["UNMETERED", "AnswerFirstMiddleware", "BudgetMiddleware", "budget_chat"]

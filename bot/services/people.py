@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +21,7 @@ from bot.db import users as users_db
 from bot.db.engine import on_flush
 from bot.db.models import RoleGrant, User
 from bot.i18n import SUPPORTED_LOCALES, normalize_locale
+from bot.services.timezones import default_zone_for_country, zones_for_country
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,3 +275,27 @@ async def choose_timezone(session: AsyncSession, user_id: int, zone: str, clock:
     user.updated_at = clock.now()
     await session.commit()
     return user
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneGuess:
+    """What a person's country says of their time zone."""
+
+    #: The country's one zone, now set on the person's row.
+    zone: str | None = None
+    #: The country's zones, when it has several: the person chooses.
+    choices: tuple[str, ...] = ()
+
+
+def zone_from_country(user: User | None, country: str | None, now: datetime) -> ZoneGuess:
+    """For a person with no time zone yet: set their country's zone when it has only one
+    (the caller commits), or list the zones to choose from. A zone already set is kept.
+    """
+    if user is None or user.timezone is not None or not country:
+        return ZoneGuess()
+    zone = default_zone_for_country(country, now)
+    if zone is None:
+        return ZoneGuess(choices=tuple(zones_for_country(country)))
+    user.timezone = zone
+    user.updated_at = now
+    return ZoneGuess(zone=zone)

@@ -14,7 +14,6 @@ arrive between 22:00 and 07:00 in the reader's zone comes before 22:00 the eveni
 from __future__ import annotations
 
 import hashlib
-import html
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from bot.db.models import Cohort, Programme, TrainingSession
 from bot.delivery.outbox import Envelope, enqueue
 from bot.i18n import babel_locale, format_timedelta, ngettext, use_locale
 from bot.i18n import gettext as _
+from bot.markup import h
 from bot.services import timetable as tt
 
 #: Sessions starting within this time are given their reminders. A day-before reminder may
@@ -66,10 +66,6 @@ PRESETS: Final[dict[str, list[int] | None]] = {
 # Text
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=False)
-
-
 def describe_offsets(offsets: Sequence[int], locale: str) -> str:
     """ "1 day and 15 minutes before" in ``locale``; "no reminders" for an empty list."""
     with use_locale(locale):
@@ -94,16 +90,16 @@ def reminder_text(row: TrainingSession, viewer: tt.Viewer, due: datetime) -> str
     """A reminder in the current locale: the session, the reader's time, the speaker."""
     title = tt.pick_title(row.titles, viewer.locale, viewer.default_locale)
     lines = [
-        f"⏰ <b>{_e(title)}</b>",
+        f"⏰ <b>{h(title)}</b>",
         tt.when_text(row.starts_at, row.all_day, viewer),
         _("Starts {delta}.").format(
             delta=format_timedelta(row.starts_at - due, viewer.locale, add_direction=True)
         ),
     ]
     if row.speaker:
-        lines.append(_("Speaker: {speaker}").format(speaker=_e(row.speaker)))
+        lines.append(_("Speaker: {speaker}").format(speaker=h(row.speaker)))
     if row.location:
-        lines.append(_("Place: {place}").format(place=_e(row.location)))
+        lines.append(_("Place: {place}").format(place=h(row.location)))
     return "\n".join(lines)
 
 
@@ -334,14 +330,14 @@ async def plan_digests(session: AsyncSession, now: datetime) -> int:
 def digest_text(rows: Sequence[TrainingSession], viewer: tt.Viewer, day: datetime) -> str:
     """The day's sessions for one reader, in the current locale."""
     lines = [
-        "☀️ <b>{title}</b>".format(title=_e(_("Today, {day}").format(day=tt.day_label(day, viewer))))
+        "☀️ <b>{title}</b>".format(title=h(_("Today, {day}").format(day=tt.day_label(day, viewer))))
     ]
     for row in rows:
         title = tt.pick_title(row.titles, viewer.locale, viewer.default_locale)
         when = _("all day") if row.all_day else tt.time_pair(row.starts_at, viewer)
-        line = f"• {when} — <b>{_e(title)}</b>"
+        line = f"• {when} — <b>{h(title)}</b>"
         if row.speaker:
-            line += " · " + _e(row.speaker)
+            line += " · " + h(row.speaker)
         lines.append(line)
     return "\n".join(lines)
 
@@ -397,7 +393,7 @@ _ORDER: Final = {"cancelled": 0, "moved": 1, "restored": 2, "link": 3, "new": 4,
 
 
 def _change_line(change: SessionChange, viewer: tt.Viewer) -> str:
-    title = _e(tt.pick_title(change.titles, viewer.locale, viewer.default_locale))
+    title = h(tt.pick_title(change.titles, viewer.locale, viewer.default_locale))
     when = tt.when_text(change.starts_at, change.all_day, viewer)
     if change.kind == "moved" and change.old_starts_at is not None:
         return _("Moved: <b>{title}</b>, from {old} to {new}").format(
@@ -411,7 +407,7 @@ def _change_line(change: SessionChange, viewer: tt.Viewer) -> str:
         return _("New join link: <b>{title}</b>, {when}").format(title=title, when=when)
     if change.kind == "renamed":
         return _("Renamed: {old} → <b>{title}</b>").format(
-            old=_e(change.old_title or ""), title=title
+            old=h(change.old_title or ""), title=title
         )
     return _("New: <b>{title}</b>, {when}").format(title=title, when=when)
 
@@ -427,7 +423,7 @@ def notice_text(
             "📅 The timetable of {cohort} is out: {count} sessions, the first on {when}.",
             len(changes),
         ).format(
-            cohort=_e(cohort_name),
+            cohort=h(cohort_name),
             count=len(changes),
             when=tt.when_text(start, False, viewer),
         )
@@ -436,7 +432,7 @@ def notice_text(
         )
     lines = [
         "📢 <b>{title}</b>".format(
-            title=_e(_("Timetable change: {cohort}").format(cohort=cohort_name))
+            title=h(_("Timetable change: {cohort}").format(cohort=cohort_name))
         )
     ]
     used = len(lines[0])

@@ -4,7 +4,6 @@ sends, and the sending time an organiser types.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from datetime import datetime
 from html.parser import HTMLParser
@@ -12,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.i18n import SUPPORTED_LOCALES
+from bot.markup import h
 from bot.services.announcements.errors import InvalidContent
 
 FILE_KINDS = ("document", "photo")
@@ -65,7 +65,7 @@ def check_html(text: str, limit: int) -> str | None:
 
 def plain_to_html(text: str) -> str:
     """Escape plain text for HTML parse mode."""
-    return html.escape(text, quote=False)
+    return h(text)
 
 
 def validate_content(content: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

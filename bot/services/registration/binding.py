@@ -15,6 +15,7 @@ from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import Enrolment, RosterEntry
 from bot.i18n import SUPPORTED_LOCALES
+from bot.services import people
 from bot.services.registration.codes import report_taken
 from bot.services.registration.notify import Waker, wake
 from bot.services.registration.views import (
@@ -24,7 +25,6 @@ from bot.services.registration.views import (
     ended_cohort,
     view_of,
 )
-from bot.services.timezones import default_zone_for_country, zones_for_country
 
 
 class BindOutcome(StrEnum):
@@ -114,12 +114,8 @@ async def bind_personal_code(
     if user is not None:
         if user.locale is None and entry.language in SUPPORTED_LOCALES:
             user.locale = locale_set = entry.language
-        if user.timezone is None and entry.country:
-            zone = default_zone_for_country(entry.country, now)
-            if zone is not None:
-                user.timezone = zone_set = zone
-            else:
-                choices = zones_for_country(entry.country)
+        guess = people.zone_from_country(user, entry.country, now)
+        zone_set, choices = guess.zone, list(guess.choices)
         user.updated_at = now
     await session.flush()
     view = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -15,6 +14,7 @@ from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import Cohort, RosterEntry
 from bot.i18n import gettext as _
+from bot.markup import h
 from bot.services import roles
 from bot.services.registration.notify import Waker, tell, wake
 from bot.services.registration.views import EndedCohort, cohort_ended, ended_cohort
@@ -135,10 +135,10 @@ async def report_taken(
                 "already used by another account. Telegram account: {who}{handle} (id {id}). "
                 "The link was refused; if the trainee changed phones, contact them."
             ).format(
-                name=html.escape(entry.full_name),
-                cohort=html.escape(cohort.code),
-                who=html.escape(who),
-                handle=html.escape(handle),
+                name=h(entry.full_name),
+                cohort=h(cohort.code),
+                who=h(who),
+                handle=h(handle),
                 id=user_id,
             )
 

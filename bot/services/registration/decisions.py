@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.db.models import Cohort
 from bot.i18n import gettext as _
+from bot.markup import h
 from bot.services import roles
 from bot.services.registration.form import ask_staff
 from bot.services.registration.notify import Waker, queue_welcome, tell, wake
@@ -82,7 +82,7 @@ async def decide(
 
         def approved() -> str:
             return _("Good news: your registration for {cohort} is approved.").format(
-                cohort=html.escape(label)
+                cohort=h(label)
             )
 
         await queue_welcome(session, settings, enrolment, cohort, approved, key, now)
@@ -92,7 +92,7 @@ async def decide(
             return _(
                 "Sorry, your registration for {cohort} was not approved. If you think this "
                 "is a mistake, please contact the organisers."
-            ).format(cohort=html.escape(label))
+            ).format(cohort=h(label))
 
         await tell(session, settings, enrolment.user_id, "registration", key, now, rejected)
     await session.flush()
@@ -133,14 +133,14 @@ async def promote_waiting(
                 return _(
                     "A place has freed up in {cohort}. Your request now goes to the organisers "
                     "for approval; I will tell you their answer."
-                ).format(cohort=html.escape(label))
+                ).format(cohort=h(label))
 
             await tell(session, settings, waiting.user_id, "registration", key, now, asked)
         else:
 
             def yours(label: str = label) -> str:
                 return _("Good news: a place has freed up in {cohort} and it is yours.").format(
-                    cohort=html.escape(label)
+                    cohort=h(label)
                 )
 
             await queue_welcome(session, settings, waiting, cohort, yours, key, now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +15,7 @@ from bot.db import users as users_db
 from bot.db.models import Cohort, Enrolment, RosterEntry
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
+from bot.markup import h
 from bot.services import roles
 from bot.services.countries import country_name
 from bot.services.registration.notify import Waker, decision_callback, locale_for, tell, wake
@@ -145,11 +145,11 @@ async def ask_staff(
                 "New registration request for {cohort}:\n{name}\n{organisation}\n{country}\n"
                 "{email}\nUse the buttons to approve or reject it, or /pending to see them all."
             ).format(
-                cohort=html.escape(cohort_label(cohort)),
-                name=html.escape(entry.full_name),
-                organisation=html.escape(entry.organisation or ""),
-                country=html.escape(country_name(entry.country or "", "en")),
-                email=html.escape(entry.email or ""),
+                cohort=h(cohort_label(cohort)),
+                name=h(entry.full_name),
+                organisation=h(entry.organisation or ""),
+                country=h(country_name(entry.country or "", "en")),
+                email=h(entry.email or ""),
             )
 
         user = await users_db.get_user(session, admin_id)

@@ -22,7 +22,7 @@ from bot.i18n import use_locale
 from bot.markup import h
 from bot.services import people
 from bot.services.registration.views import view_of, welcome_text
-from bot.services.timezones import default_zone_for_country, zone_label, zones_for_country
+from bot.services.timezones import zone_label
 
 #: Prefix of the callback data of the Approve / Reject buttons sent to admins.
 DECISION_PREFIX = "regdec"
@@ -103,15 +103,8 @@ async def queue_welcome(
         if enrolment.roster_entry_id is not None
         else None
     )
-    zone_set: str | None = None
-    several_zones = False
-    if user is not None and user.timezone is None and entry is not None and entry.country:
-        zone_set = default_zone_for_country(entry.country, now)
-        if zone_set is not None:
-            user.timezone = zone_set
-            user.updated_at = now
-        else:
-            several_zones = bool(zones_for_country(entry.country))
+    guess = people.zone_from_country(user, entry.country if entry is not None else None, now)
+    zone_set, several_zones = guess.zone, bool(guess.choices)
     programme = await reg_db.get_programme(session, cohort.programme_id)
     view = view_of(enrolment, cohort, programme, locale)
 

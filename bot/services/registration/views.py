@@ -69,7 +69,7 @@ def ended_text(ended: EndedCohort) -> str:
 
 def status_label(status: str) -> str:
     """An enrolment's status in words, in the current locale."""
-    labels = {
+    labels: dict[str, str] = {
         reg_db.ACTIVE: _("registered"),
         reg_db.PENDING: _("awaiting approval"),
         reg_db.WAITING: _("on the waiting list"),

@@ -254,7 +254,7 @@ def links_file(entries: Sequence[RosterEntry], username: str, fmt: str = "csv") 
 
 
 def _status_label(status: str | None) -> str:
-    labels = {
+    labels: dict[str | None, str] = {
         None: _("invited, not joined yet"),
         reg_db.ACTIVE: _("registered"),
         reg_db.PENDING: _("awaiting approval"),
