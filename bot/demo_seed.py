@@ -28,7 +28,7 @@ from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.services import programmes, roster_import, timetable
 from bot.services.countries import country_name
-from bot.services.timetable_file import parse_timetable
+from bot.services.timetable.files import parse_timetable
 
 #: The project's sample files (``examples/`` beside the ``bot`` package).
 DEFAULT_EXAMPLES: Final = Path(__file__).resolve().parent.parent / "examples"

@@ -28,7 +28,7 @@ from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.services import roles, timetable
-from bot.services.timetable_file import MAX_FILE_BYTES
+from bot.services.timetable import MAX_FILE_BYTES
 from handlers.filters import IsAnyAdmin
 from handlers.text import fit_lines, h
 
