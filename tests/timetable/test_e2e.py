@@ -15,7 +15,7 @@ from bot.i18n import babel_locale
 from bot.sandbox import Sandbox, SandboxUser, TranscriptEntry
 from bot.scheduling.jobs import fast_forward_to
 from bot.services import timetable
-from handlers.timetable_admin import PickCohort
+from handlers.timetable.organiser import PickCohort
 from tests.support.e2e import RunningBot
 from tests.timetable.support import TIMETABLE_CSV, add_trainee, at, changed_csv, make_cohort
 
