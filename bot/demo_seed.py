@@ -29,7 +29,7 @@ from bot.db import timetable as timetable_db
 from bot.services import programmes, timetable
 from bot.services.countries import country_name
 from bot.services.roster import importing as roster_import
-from bot.services.timetable_file import parse_timetable
+from bot.services.timetable.files import parse_timetable
 
 #: The project's sample files (``examples/`` beside the ``bot`` package).
 DEFAULT_EXAMPLES: Final = Path(__file__).resolve().parent.parent / "examples"

@@ -23,11 +23,12 @@ def build_root_router() -> Router:
         language,
         registration,
         registration_admin,
+        reminders,
         start,
-        timetable,
-        timetable_admin,
         timezone,
     )
+    from handlers.timetable import organiser as timetable_organiser
+    from handlers.timetable import trainee as timetable_trainee
 
     root = Router(name="root")
     # Group chats first; then organisers' routers (filtered at router level); registration
@@ -35,14 +36,15 @@ def build_root_router() -> Router:
     order = (
         groups,
         admin,
-        timetable_admin,
+        timetable_organiser,
         registration_admin,
         announcements,
         registration,
         start,
         language,
         timezone,
-        timetable,
+        timetable_trainee,
+        reminders,
         fallback,
     )
     for module in order:

@@ -52,7 +52,7 @@ def _says_reachable(event: TelegramObject, chat: Chat | None) -> bool | None:
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Remembers who wrote and speaks their language for the rest of the update."""
+    """Remembers who wrote; hands on their time zone and speaks their language for the update."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
@@ -75,6 +75,7 @@ class PersonMiddleware(BaseMiddleware):
                 recent=data.get("recent_senders"),
             )
         data["user"] = user
+        data["user_zone"] = people.zone_of(user)
         locale = people.locale_of(
             user, tg_user.language_code if tg_user else None, settings.default_locale
         )

@@ -240,6 +240,11 @@ def locale_of(user: User | None, language_code: str | None, default: str) -> str
     return normalize_locale(language_code) or default
 
 
+def zone_of(user: User | None) -> str | None:
+    """The time zone a person told us (an IANA name), or ``None`` if they have not yet."""
+    return user.timezone if user is not None else None
+
+
 async def choose_locale(session: AsyncSession, user_id: int, locale: str, clock: Clock) -> User:
     """Store the interface language a person picked."""
     if locale not in SUPPORTED_LOCALES:

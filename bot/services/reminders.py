@@ -1,4 +1,4 @@
-"""Reminders before sessions, the morning digest and timetable change notices.
+"""Reminders before sessions, the morning digest, and each person's choice of them.
 
 Nothing here sends: everything becomes outbox rows that the sender delivers within Telegram's
 limits. Each row is written in its reader's language and time zone.
@@ -13,24 +13,32 @@ arrive between 22:00 and 07:00 in the reader's zone comes before 22:00 the eveni
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Final
+from typing import Final
 
 from babel.lists import format_list
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.db import timetable as timetable_db
-from bot.db.models import Cohort, Programme, TrainingSession
+from bot.db.models import Programme, TrainingSession
 from bot.delivery.outbox import Envelope, enqueue
-from bot.i18n import babel_locale, format_timedelta, ngettext, use_locale
+from bot.i18n import babel_locale, format_timedelta, use_locale
 from bot.i18n import gettext as _
 from bot.markup import h
-from bot.services import timetable as tt
+from bot.services.timetable.views import (
+    Viewer,
+    day_label,
+    join_buttons,
+    pick_title,
+    time_pair,
+    viewer_locale,
+    when_text,
+    zone_info,
+)
 
 #: Sessions starting within this time are given their reminders. A day-before reminder may
 #: move up to nine hours earlier out of the night, hence more than 24 hours.
@@ -48,9 +56,7 @@ DIGEST_AT: Final = time(8, 0)
 DIGEST_LEAD: Final = timedelta(hours=1)
 DIGEST_VALID: Final = timedelta(hours=4)
 REMINDER_KIND: Final = timetable_db.REMINDER_KIND
-NOTICE_KIND: Final = "timetable_notice"
 DIGEST_KIND: Final = "digest"
-_MAX_NOTICE_CHARS: Final = 3500
 
 #: The choices /reminders offers: preset name -> minutes before (None = the cohort's own).
 PRESETS: Final[dict[str, list[int] | None]] = {
@@ -80,18 +86,12 @@ def describe_offsets(offsets: Sequence[int], locale: str) -> str:
         )
 
 
-def _join_buttons(url: str | None) -> list[list[dict[str, str]]]:
-    if not url:
-        return []
-    return [[{"text": "▶ " + _("Join"), "url": url}]]
-
-
-def reminder_text(row: TrainingSession, viewer: tt.Viewer, due: datetime) -> str:
+def reminder_text(row: TrainingSession, viewer: Viewer, due: datetime) -> str:
     """A reminder in the current locale: the session, the reader's time, the speaker."""
-    title = tt.pick_title(row.titles, viewer.locale, viewer.default_locale)
+    title = pick_title(row.titles, viewer.locale, viewer.default_locale)
     lines = [
         f"⏰ <b>{h(title)}</b>",
-        tt.when_text(row.starts_at, row.all_day, viewer),
+        when_text(row.starts_at, row.all_day, viewer),
         _("Starts {delta}.").format(
             delta=format_timedelta(row.starts_at - due, viewer.locale, add_direction=True)
         ),
@@ -112,22 +112,22 @@ def _zone_of(member: timetable_db.Member, programme: Programme) -> str:
 
 
 def _in_quiet(moment: datetime, zone: str) -> bool:
-    clock = moment.astimezone(tt._zone(zone)).time()
+    clock = moment.astimezone(zone_info(zone)).time()
     return clock >= QUIET_FROM or clock < QUIET_UNTIL
 
 
 def _at_local(day: date, clock: time, zone: str) -> datetime:
-    return datetime.combine(day, clock, tzinfo=tt._zone(zone)).astimezone(UTC)
+    return datetime.combine(day, clock, tzinfo=zone_info(zone)).astimezone(UTC)
 
 
 def _quiet_start_before(moment: datetime, zone: str) -> datetime:
-    local = moment.astimezone(tt._zone(zone))
+    local = moment.astimezone(zone_info(zone))
     day = local.date() if local.time() >= QUIET_FROM else local.date() - timedelta(days=1)
     return _at_local(day, QUIET_FROM, zone)
 
 
 def _quiet_end_after(moment: datetime, zone: str) -> datetime:
-    local = moment.astimezone(tt._zone(zone))
+    local = moment.astimezone(zone_info(zone))
     day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
     return _at_local(day, QUIET_UNTIL, zone)
 
@@ -237,18 +237,18 @@ async def plan_reminders(
         lead = min(timedelta(minutes=c.minutes) for c in group)
         for candidate, due in zip(group, spread(mark, len(group), rate, lead, now), strict=True):
             member, programme, row = candidate.member, candidate.programme, candidate.row
-            locale = tt.viewer_locale(member.locale, member.language_code, programme.default_locale)
+            locale = viewer_locale(member.locale, member.language_code, programme.default_locale)
             cache_key = (row.id or 0, locale, member.timezone or "", mark)
             text = texts.get(cache_key)
             if text is None:
-                viewer = tt.Viewer(
+                viewer = Viewer(
                     locale, member.timezone, programme.home_timezone, programme.default_locale
                 )
                 with use_locale(locale):
                     text = reminder_text(row, viewer, mark)
                 texts[cache_key] = text
             with use_locale(locale):
-                buttons = _join_buttons(row.join_url)
+                buttons = join_buttons(row.join_url)
             envelopes.append(
                 Envelope(
                     chat_id=member.user_id,
@@ -289,7 +289,7 @@ async def plan_digests(session: AsyncSession, now: datetime) -> int:
         first = memberships[0]
         _cohort, programme = cohorts[first.cohort_id]
         zone = first.timezone or programme.home_timezone
-        local_day = now.astimezone(tt._zone(zone)).date()
+        local_day = now.astimezone(zone_info(zone)).date()
         for day in (local_day, local_day + timedelta(days=1)):
             due = _at_local(day, DIGEST_AT, zone)
             if not (now - DIGEST_VALID < due <= now + DIGEST_LEAD):
@@ -305,8 +305,8 @@ async def plan_digests(session: AsyncSession, now: datetime) -> int:
             )
             if not rows:
                 continue
-            locale = tt.viewer_locale(first.locale, first.language_code, programme.default_locale)
-            viewer = tt.Viewer(
+            locale = viewer_locale(first.locale, first.language_code, programme.default_locale)
+            viewer = Viewer(
                 locale, first.timezone, programme.home_timezone, programme.default_locale
             )
             with use_locale(locale):
@@ -327,14 +327,14 @@ async def plan_digests(session: AsyncSession, now: datetime) -> int:
     return added
 
 
-def digest_text(rows: Sequence[TrainingSession], viewer: tt.Viewer, day: datetime) -> str:
+def digest_text(rows: Sequence[TrainingSession], viewer: Viewer, day: datetime) -> str:
     """The day's sessions for one reader, in the current locale."""
     lines = [
-        "☀️ <b>{title}</b>".format(title=h(_("Today, {day}").format(day=tt.day_label(day, viewer))))
+        "☀️ <b>{title}</b>".format(title=h(_("Today, {day}").format(day=day_label(day, viewer))))
     ]
     for row in rows:
-        title = tt.pick_title(row.titles, viewer.locale, viewer.default_locale)
-        when = _("all day") if row.all_day else tt.time_pair(row.starts_at, viewer)
+        title = pick_title(row.titles, viewer.locale, viewer.default_locale)
+        when = _("all day") if row.all_day else time_pair(row.starts_at, viewer)
         line = f"• {when} — <b>{h(title)}</b>"
         if row.speaker:
             line += " · " + h(row.speaker)
@@ -344,183 +344,6 @@ def digest_text(rows: Sequence[TrainingSession], viewer: tt.Viewer, day: datetim
 
 # --------------------------------------------------------------------------------------------
 # Change notices
-
-
-@dataclass(frozen=True, slots=True)
-class SessionChange:
-    """One change of one session, as a trainee is told about it."""
-
-    session_id: int
-    kind: str  # new, moved, cancelled, restored, link, renamed
-    titles: dict[str, str]
-    starts_at: datetime
-    ends_at: datetime
-    all_day: bool
-    join_url: str | None
-    version: int
-    old_starts_at: datetime | None = None
-    old_title: str | None = None
-
-    @classmethod
-    def of(
-        cls,
-        row: TrainingSession,
-        kind: str,
-        *,
-        old_starts_at: datetime | None = None,
-        old_title: str | None = None,
-    ) -> SessionChange:
-        """The change ``kind`` of the session as stored now."""
-        return cls(
-            session_id=row.id or 0,
-            kind=kind,
-            titles=dict(row.titles),
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            all_day=row.all_day,
-            join_url=row.join_url,
-            version=row.version,
-            old_starts_at=old_starts_at,
-            old_title=old_title,
-        )
-
-    def matters(self, now: datetime) -> bool:
-        """Whether trainees still care: the session (before or after the change) is ahead."""
-        return self.ends_at > now or (self.old_starts_at is not None and self.old_starts_at > now)
-
-
-_ORDER: Final = {"cancelled": 0, "moved": 1, "restored": 2, "link": 3, "new": 4, "renamed": 5}
-
-
-def _change_line(change: SessionChange, viewer: tt.Viewer) -> str:
-    title = h(tt.pick_title(change.titles, viewer.locale, viewer.default_locale))
-    when = tt.when_text(change.starts_at, change.all_day, viewer)
-    if change.kind == "moved" and change.old_starts_at is not None:
-        return _("Moved: <b>{title}</b>, from {old} to {new}").format(
-            title=title, old=tt.when_text(change.old_starts_at, change.all_day, viewer), new=when
-        )
-    if change.kind == "cancelled":
-        return _("Cancelled: <b>{title}</b>, {when}").format(title=title, when=when)
-    if change.kind == "restored":
-        return _("Back on: <b>{title}</b>, {when}").format(title=title, when=when)
-    if change.kind == "link":
-        return _("New join link: <b>{title}</b>, {when}").format(title=title, when=when)
-    if change.kind == "renamed":
-        return _("Renamed: {old} → <b>{title}</b>").format(
-            old=h(change.old_title or ""), title=title
-        )
-    return _("New: <b>{title}</b>, {when}").format(title=title, when=when)
-
-
-def notice_text(
-    changes: Sequence[SessionChange], viewer: tt.Viewer, cohort_name: str, first: bool
-) -> str:
-    """A change notice in the current locale, short enough for one message."""
-    if first:
-        start = min(change.starts_at for change in changes)
-        header = ngettext(
-            "📅 The timetable of {cohort} is out: {count} session, the first on {when}.",
-            "📅 The timetable of {cohort} is out: {count} sessions, the first on {when}.",
-            len(changes),
-        ).format(
-            cohort=h(cohort_name),
-            count=len(changes),
-            when=tt.when_text(start, False, viewer),
-        )
-        return "\n".join(
-            [header, _("/schedule shows this week, /calendar adds it all to your calendar.")]
-        )
-    lines = [
-        "📢 <b>{title}</b>".format(
-            title=h(_("Timetable change: {cohort}").format(cohort=cohort_name))
-        )
-    ]
-    used = len(lines[0])
-    ordered = sorted(changes, key=lambda c: (_ORDER.get(c.kind, 9), c.starts_at, c.session_id))
-    for index, change in enumerate(ordered):
-        line = "• " + _change_line(change, viewer)
-        if used + len(line) > _MAX_NOTICE_CHARS:
-            rest = len(ordered) - index
-            lines.append(
-                ngettext("… and {count} more change", "… and {count} more changes", rest).format(
-                    count=rest
-                )
-            )
-            break
-        lines.append(line)
-        used += len(line) + 1
-    lines.append(_("/schedule shows the week as it is now."))
-    return "\n".join(lines)
-
-
-def _notice_key(cohort_id: int, user_id: int, changes: Sequence[SessionChange]) -> str:
-    parts = sorted(
-        f"{c.session_id}:{c.version}:{c.kind}:{sorted(c.titles.items())}" for c in changes
-    )
-    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
-    return f"timetable_notice:{cohort_id}:{user_id}:{digest}"
-
-
-async def queue_change_notices(
-    session: AsyncSession,
-    *,
-    cohort: Cohort,
-    programme: Programme,
-    changes: Sequence[SessionChange],
-    now: datetime,
-    first_publication: bool = False,
-) -> int:
-    """Queue one notice per member of the cohort about changes still ahead; returns how many.
-
-    Each member reads it in their language and time zone. The dedupe key carries the
-    sessions' versions, so applying the same file twice tells nobody twice. Flushes only.
-    """
-    relevant = [change for change in changes if change.matters(now)]
-    if first_publication:
-        relevant = [change for change in relevant if change.kind == "new"]
-    if not relevant or cohort.id is None:
-        return 0
-    members = await timetable_db.members_of_cohorts(session, [cohort.id])
-    single_link = (
-        relevant[0].join_url if len(relevant) == 1 and relevant[0].kind != "cancelled" else None
-    )
-    not_after = None if first_publication else max(c.ends_at for c in relevant)
-    envelopes: list[Envelope] = []
-    texts: dict[tuple[str, str], tuple[str, list[list[dict[str, str]]]]] = {}
-    for member in members:
-        locale = tt.viewer_locale(member.locale, member.language_code, programme.default_locale)
-        cached = texts.get((locale, member.timezone or ""))
-        if cached is None:
-            viewer = tt.Viewer(
-                locale, member.timezone, programme.home_timezone, programme.default_locale
-            )
-            with use_locale(locale):
-                name = (
-                    cohort.name
-                    or tt.pick_title(programme.titles, locale, programme.default_locale)
-                    or cohort.code
-                )
-                cached = (
-                    notice_text(relevant, viewer, name, first_publication),
-                    _join_buttons(single_link),
-                )
-            texts[(locale, member.timezone or "")] = cached
-        text, buttons = cached
-        payload: dict[str, Any] = {"text": text}
-        if buttons:
-            payload["buttons"] = buttons
-        envelopes.append(
-            Envelope(
-                chat_id=member.user_id,
-                user_id=member.user_id,
-                kind=NOTICE_KIND,
-                dedupe_key=_notice_key(cohort.id, member.user_id, relevant),
-                due_at=now,
-                not_after=not_after,
-                payload=payload,
-            )
-        )
-    return await enqueue(session, envelopes, now)
 
 
 # --------------------------------------------------------------------------------------------

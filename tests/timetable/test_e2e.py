@@ -14,7 +14,7 @@ from bot.db.models import RoleGrant, User
 from bot.i18n import babel_locale
 from bot.scheduling.jobs import fast_forward_to
 from bot.services import timetable
-from handlers.timetable_admin import PickCohort
+from handlers.timetable.organiser import PickCohort
 from sandbox import Sandbox, SandboxUser, TranscriptEntry
 from tests.support.e2e import RunningBot
 from tests.timetable.support import TIMETABLE_CSV, add_trainee, at, changed_csv, make_cohort

@@ -55,7 +55,7 @@ async def test_csv_import_writes_sessions_and_announces_to_the_cohort_only(
     assert {row.version for row in stored} == {1}
     assert await sessions_of(session, other) == []
 
-    notices = await outbox(session, reminders.NOTICE_KIND)
+    notices = await outbox(session, timetable.NOTICE_KIND)
     assert result.notices == 1
     assert [n.chat_id for n in notices] == [1]
     assert "20 sessions" in notices[0].payload["text"]
@@ -116,12 +116,12 @@ async def test_reimport_notifies_the_cohort_and_replans_the_moved_session(
     assert "Moved" in preview.text
     assert "Cancelled" in preview.text
 
-    notices_before = len(await outbox(session, reminders.NOTICE_KIND))
+    notices_before = len(await outbox(session, timetable.NOTICE_KIND))
     result = await timetable.apply_import(
         session, data=changed, filename="t.csv", clock=clock, cohort_code="DT27A"
     )
     assert result.notices == 2
-    notices = (await outbox(session, reminders.NOTICE_KIND))[notices_before:]
+    notices = (await outbox(session, timetable.NOTICE_KIND))[notices_before:]
     assert sorted(n.chat_id for n in notices) == [1, 2]  # cohort B hears nothing
     english = next(n for n in notices if n.chat_id == 1).payload["text"]
     assert "Moved" in english
@@ -215,7 +215,7 @@ async def test_a_renamed_session_is_reminded_under_its_new_name(
     await timetable.apply_import(
         session, data=changed, filename="t.ics", clock=clock, cohort_code="DT27A"
     )
-    notice = (await outbox(session, reminders.NOTICE_KIND))[-1].payload["text"]
+    notice = (await outbox(session, timetable.NOTICE_KIND))[-1].payload["text"]
     assert "Pilot Zones in Practice" in notice
 
     statuses = {r.dedupe_key: r.status for r in await outbox(session, "reminder")}
@@ -240,7 +240,7 @@ async def test_the_calendar_after_the_spreadsheet_is_the_same_sessions(
         session, data=TIMETABLE_CSV, filename="t.csv", clock=clock, cohort_code="DT27A"
     )
     ids_before = {row.starts_at: row.id for row in await sessions_of(session, cohort)}
-    notices_before = len(await outbox(session, reminders.NOTICE_KIND))
+    notices_before = len(await outbox(session, timetable.NOTICE_KIND))
 
     # The organiser switches to the calendar export: other keys (UIDs), the same sessions.
     preview = await timetable.preview_import(
@@ -258,7 +258,7 @@ async def test_the_calendar_after_the_spreadsheet_is_the_same_sessions(
     kept = [row for row in stored if row.starts_at in ids_before]
     assert all(row.id == ids_before[row.starts_at] for row in kept)
     assert all(row.key.endswith("@training-base.example.org") for row in kept)
-    notice = (await outbox(session, reminders.NOTICE_KIND))[notices_before:]
+    notice = (await outbox(session, timetable.NOTICE_KIND))[notices_before:]
     assert result.notices == 1
     assert "Cancelled" not in notice[0].payload["text"]
 

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
 from bot.services import reminders, timetable
-from handlers.timetable import render_week
+from handlers.timetable.trainee import render_week
 from tests.timetable.support import TIMETABLE_CSV, add_trainee, at, make_cohort, outbox
 
 # (zone, local hour of the session in the week of 8 March, in the week of 29 March)

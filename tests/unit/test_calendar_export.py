@@ -9,8 +9,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from bot.services.calendar_export import CalendarEvent, build_ics, event_uid
-from bot.services.timetable_file import TimetableParseResult, parse_timetable
+from bot.services.timetable.calendar import CalendarEvent, build_ics, event_uid
+from bot.services.timetable.files import TimetableParseResult, parse_timetable
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STAMP = datetime(2027, 2, 20, 8, 0, tzinfo=UTC)

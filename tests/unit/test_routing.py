@@ -51,3 +51,21 @@ def test_magic_filters_still_filter() -> None:
     private_only = filters[0]
     assert asyncio.run(private_only.call(_message("hello", "private")))
     assert not asyncio.run(private_only.call(_message("hello", "supergroup")))
+
+
+def test_routers_match_in_order() -> None:
+    names = [router.name for router in build_root_router().sub_routers]
+    assert names == [
+        "groups",
+        "admin",
+        "timetable.organiser",
+        "registration_admin",
+        "announce",
+        "registration",
+        "start",
+        "language",
+        "timezone",
+        "timetable.trainee",
+        "reminders",
+        "fallback",
+    ]

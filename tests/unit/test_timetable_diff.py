@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.timetable_diff import (
+from bot.services.timetable.diff import (
     MAX_RENDERED_CHARS,
     CancelledSession,
     LinkChange,
@@ -22,7 +22,7 @@ from bot.services.timetable_diff import (
     diff_timetable,
     render_diff,
 )
-from bot.services.timetable_file import ParsedSession, TimetableParseResult, parse_timetable
+from bot.services.timetable.files import ParsedSession, TimetableParseResult, parse_timetable
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

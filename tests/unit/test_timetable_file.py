@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from bot.services.timetable_file import (
+from bot.services.timetable.files import (
     MAX_FILE_BYTES,
     MAX_SESSIONS,
     ParsedSession,

@@ -1,4 +1,5 @@
-"""Export the timetable as an iCalendar file that Google, Apple and Outlook calendars import.
+"""Calendar files of a timetable, for a cohort or for one trainee, that Google, Apple and Outlook
+calendars import.
 
 Every time is written in UTC ("…Z"), which every calendar application understands without a
 VTIMEZONE; ``X-WR-TIMEZONE`` only tells Google which zone to show the calendar in. UIDs are
@@ -8,13 +9,20 @@ after a change updates the existing entries instead of adding duplicates.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import timetable as timetable_db
+from bot.db.models import TrainingSession
 from bot.i18n import gettext as _
+from bot.services.timetable.cohorts import UnknownCohort, find_cohort
+from bot.services.timetable.views import cohort_name, pick_title
 
 if TYPE_CHECKING:  # imported where a file is built: only an export needs it
     import icalendar
@@ -156,11 +164,84 @@ def _reminder(title: str) -> icalendar.Alarm:
     return alarm
 
 
-__all__ = [
-    "EXPORT_UID_SUFFIX",
-    "PRODID",
-    "REMINDER_BEFORE",
-    "CalendarEvent",
-    "build_ics",
-    "event_uid",
-]
+# --------------------------------------------------------------------------------------------
+# A cohort's or a trainee's calendar
+
+
+def _events(
+    rows: Sequence[TrainingSession], locale: str, default_locale: str, prefix: str = ""
+) -> list[CalendarEvent]:
+    return [
+        CalendarEvent(
+            key=prefix + row.key,
+            title=pick_title(row.titles, locale, default_locale),
+            description=pick_title(row.descriptions, locale, default_locale) or None,
+            speaker=row.speaker,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            join_url=row.join_url,
+            location=row.location,
+            cancelled=row.status == timetable_db.CANCELLED,
+            sequence=row.version - 1,
+            all_day=row.all_day,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """An exported calendar: its name, file name and content."""
+
+    name: str
+    filename: str
+    content: bytes
+
+
+def _filename(code: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", code).strip("-") or "timetable"
+    return f"{safe}.ics"
+
+
+async def cohort_calendar(
+    session: AsyncSession, *, cohort_code: str, now: datetime, locale: str | None = None
+) -> CalendarFile:
+    """A cohort's whole timetable as an iCalendar file (titles in ``locale`` or the default)."""
+    cohort, programme = await find_cohort(session, cohort_code, None)
+    if cohort.id is None:
+        raise UnknownCohort(cohort_code)
+    language = locale or programme.default_locale
+    rows = await timetable_db.sessions_of_cohort(session, cohort.id)
+    name = cohort_name(cohort, programme, language)
+    content = build_ics(
+        _events(rows, language, programme.default_locale),
+        name,
+        programme.home_timezone,
+        generated_at=now,
+    )
+    return CalendarFile(name=name, filename=_filename(cohort.code), content=content)
+
+
+async def trainee_calendar(
+    session: AsyncSession, *, user_id: int, locale: str, now: datetime
+) -> CalendarFile | None:
+    """The sessions of every cohort of the reader as one calendar; None without a cohort."""
+    cohorts = await timetable_db.cohorts_of_user(session, user_id)
+    if not cohorts:
+        return None
+    events: list[CalendarEvent] = []
+    seen: set[str] = set()
+    for cohort, programme in cohorts:
+        if cohort.id is None:
+            continue
+        rows = await timetable_db.sessions_of_cohort(session, cohort.id)
+        # Two cohorts fed the same file share keys; their events must not share UIDs.
+        clash = any(row.key in seen for row in rows)
+        prefix = f"{cohort.code}/" if clash else ""
+        batch = _events(rows, locale, programme.default_locale, prefix)
+        seen.update(event.key for event in batch)
+        events.extend(batch)
+    first_cohort, first_programme = cohorts[0]
+    name = cohort_name(first_cohort, first_programme, locale)
+    content = build_ics(events, name, first_programme.home_timezone, generated_at=now)
+    return CalendarFile(name=name, filename=_filename(first_cohort.code), content=content)

@@ -20,7 +20,7 @@ from babel.lists import format_list
 
 from bot.i18n import babel_locale, format_date, format_time, ngettext, use_locale
 from bot.i18n import gettext as _
-from bot.services.timetable_file import ParsedSession
+from bot.services.timetable.files.model import ParsedSession
 
 #: A Telegram message holds 4,096 characters; the rest is left for the question around it.
 MAX_RENDERED_CHARS: Final = 3_500

@@ -22,13 +22,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
-from bot.db import registration as reg_db
-from bot.db import timetable as timetable_db
-from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.services import roles, timetable
-from bot.services.timetable_file import MAX_FILE_BYTES
+from bot.services.timetable import MAX_FILE_BYTES
 from handlers.filters import IsAnyAdmin
 from handlers.text import fit_lines, h
 
@@ -167,18 +164,14 @@ async def on_timetable_file(
     caption = (message.caption or "").strip()
     if caption:
         for word in [caption, *caption.replace(",", " ").split()]:
-            cohort = await timetable_db.cohort_by_code(session, word[:64])
-            if (
-                cohort is not None
-                and cohort.id is not None
-                and roles.in_scope(admin_scope, cohort.programme_id)
-            ):
+            cohort = await timetable.cohort_in_scope(session, word[:64], admin_scope)
+            if cohort is not None:
                 text, keyboard = await _preview(
-                    session, state, token, timetable_bytes, timetable_name, cohort.id, locale
+                    session, state, token, timetable_bytes, timetable_name, cohort.cohort_id, locale
                 )
                 await message.answer(text, reply_markup=keyboard)
                 return
-    cohorts = (await reg_db.list_cohorts(session, admin_scope))[:MAX_COHORT_BUTTONS]
+    cohorts = (await timetable.cohorts_in_scope(session, admin_scope))[:MAX_COHORT_BUTTONS]
     if not cohorts:
         await _forget(state)
         await message.answer(_("There are no cohorts yet. Create the cohort first."))
@@ -187,7 +180,7 @@ async def on_timetable_file(
         [
             InlineKeyboardButton(
                 text=(f"{cohort.code} — {cohort.name}" if cohort.name else cohort.code)[:60],
-                callback_data=PickCohort(token=token, cohort_id=cohort.id or 0).pack(),
+                callback_data=PickCohort(token=token, cohort_id=cohort.cohort_id).pack(),
             )
         ]
         for cohort in cohorts
@@ -227,7 +220,7 @@ async def on_confirm_import(
     session: AsyncSession,
     clock: Clock,
     admin_scope: set[int] | None,
-    sender: Sender | None = None,
+    sender: timetable.Waker | None = None,
 ) -> None:
     stored = await _recall(state, callback_data.token)
     cohort_id = ((await state.get_data()).get(_STATE_KEY) or {}).get("cohort_id")
@@ -268,7 +261,7 @@ async def on_confirm_import(
 
 def build_router() -> Router:
     """A new router with this module's handlers, in the order they are tried."""
-    router = Router(name="timetable_admin")
+    router = Router(name="timetable.organiser")
     router.message.filter(IsAnyAdmin())
     router.callback_query.filter(IsAnyAdmin())
     router.message.register(

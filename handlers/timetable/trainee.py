@@ -1,4 +1,4 @@
-"""/schedule, /today, /next, /calendar and /reminders: the timetable in the trainee's own time."""
+"""/schedule, /today, /next and /calendar: the timetable in the trainee's own time."""
 
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
-from bot.db.models import User
-from bot.delivery.sender import Sender
 from bot.i18n import format_timedelta
 from bot.i18n import gettext as _
-from bot.services import reminders, timetable
+from bot.services import timetable
 from bot.services.timetable import SessionView, TraineeTimetable, Viewer
 from handlers.text import fit_lines, h
 
@@ -32,14 +30,6 @@ MAX_JOIN_BUTTONS = 3
 
 class WeekPage(CallbackData, prefix="ttw"):
     start: str
-
-
-class ReminderPreset(CallbackData, prefix="rem"):
-    preset: str
-
-
-class DigestSwitch(CallbackData, prefix="remd"):
-    on: bool
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,20 +188,16 @@ def week_keyboard(first_day: date) -> InlineKeyboardMarkup:
 # Commands
 
 
-def _zone(user: User | None) -> str | None:
-    return user.timezone if user is not None else None
-
-
 async def _week_message(
     session: AsyncSession,
     user_id: int,
-    user: User | None,
+    user_zone: str | None,
     locale: str,
     clock: Clock,
     start: date | None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     view = await timetable.week(
-        session, user_id=user_id, locale=locale, zone=_zone(user), now=clock.now(), start=start
+        session, user_id=user_id, locale=locale, zone=user_zone, now=clock.now(), start=start
     )
     if not view.enrolled:
         return not_enrolled_text(), None
@@ -220,11 +206,13 @@ async def _week_message(
 
 
 async def cmd_schedule(
-    message: Message, session: AsyncSession, user: User | None, locale: str, clock: Clock
+    message: Message, session: AsyncSession, user_zone: str | None, locale: str, clock: Clock
 ) -> None:
     if message.from_user is None:
         return
-    text, keyboard = await _week_message(session, message.from_user.id, user, locale, clock, None)
+    text, keyboard = await _week_message(
+        session, message.from_user.id, user_zone, locale, clock, None
+    )
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -232,7 +220,7 @@ async def on_week_page(
     query: CallbackQuery,
     callback_data: WeekPage,
     session: AsyncSession,
-    user: User | None,
+    user_zone: str | None,
     locale: str,
     clock: Clock,
 ) -> None:
@@ -242,32 +230,34 @@ async def on_week_page(
         await query.answer(_("This button is no longer active."))
         return
     start -= timedelta(days=start.weekday())
-    text, keyboard = await _week_message(session, query.from_user.id, user, locale, clock, start)
+    text, keyboard = await _week_message(
+        session, query.from_user.id, user_zone, locale, clock, start
+    )
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=keyboard)
 
 
 async def cmd_today(
-    message: Message, session: AsyncSession, user: User | None, locale: str, clock: Clock
+    message: Message, session: AsyncSession, user_zone: str | None, locale: str, clock: Clock
 ) -> None:
     if message.from_user is None:
         return
     now = clock.now()
     view = await timetable.today(
-        session, user_id=message.from_user.id, locale=locale, zone=_zone(user), now=now
+        session, user_id=message.from_user.id, locale=locale, zone=user_zone, now=now
     )
     await message.answer(render_today(view, now), reply_markup=join_keyboard(view.sessions))
 
 
 async def cmd_next(
-    message: Message, session: AsyncSession, user: User | None, locale: str, clock: Clock
+    message: Message, session: AsyncSession, user_zone: str | None, locale: str, clock: Clock
 ) -> None:
     if message.from_user is None:
         return
     now = clock.now()
     view = await timetable.next_session(
-        session, user_id=message.from_user.id, locale=locale, zone=_zone(user), now=now
+        session, user_id=message.from_user.id, locale=locale, zone=user_zone, now=now
     )
     await message.answer(render_next(view, now), reply_markup=join_keyboard(view.sessions))
 
@@ -290,147 +280,12 @@ async def cmd_calendar(message: Message, session: AsyncSession, locale: str, clo
     )
 
 
-# --------------------------------------------------------------------------------------------
-# /reminders
-
-
-def _preset_label(name: str, choice: reminders.ReminderChoice, locale: str) -> str:
-    labels = {
-        "cohort": _("Cohort default ({what})").format(
-            what=reminders.describe_offsets(choice.cohort_offsets, locale)
-        ),
-        "day15": _("1 day + 15 min"),
-        "hour": _("1 hour"),
-        "15m": _("15 min"),
-        "off": _("Off"),
-    }
-    mark = "✅ " if choice.preset == name else ""
-    return mark + labels[name]
-
-
-def render_reminders(choice: reminders.ReminderChoice, locale: str) -> str:
-    """The /reminders message: the choice in force and the digest."""
-    if choice.offsets is None:
-        what = _("{when} (your cohort's default)").format(
-            when=reminders.describe_offsets(choice.cohort_offsets, locale)
-        )
-    else:
-        what = reminders.describe_offsets(choice.offsets, locale)
-    digest = _("on") if choice.daily_digest else _("off")
-    return "\n".join(
-        [
-            "🔔 " + _("Reminders: {what}").format(what=what),
-            _("Daily digest at 08:00 your time: {state}").format(state=digest),
-            "",
-            _(
-                "Reminders a day ahead never come at night (22:00–07:00 your time): they come "
-                "the evening before. Short ones come on time."
-            ),
-        ]
-    )
-
-
-def reminders_keyboard(choice: reminders.ReminderChoice, locale: str) -> InlineKeyboardMarkup:
-    """Presets, and the digest switch."""
-
-    def button(name: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            text=_preset_label(name, choice, locale),
-            callback_data=ReminderPreset(preset=name).pack(),
-        )
-
-    digest_text = (
-        "☀️ " + _("Turn the daily digest off")
-        if choice.daily_digest
-        else "☀️ " + _("Turn the daily digest on")
-    )
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button("cohort")],
-            [button("day15"), button("hour")],
-            [button("15m"), button("off")],
-            [
-                InlineKeyboardButton(
-                    text=digest_text,
-                    callback_data=DigestSwitch(on=not choice.daily_digest).pack(),
-                )
-            ],
-        ]
-    )
-
-
-async def cmd_reminders(message: Message, session: AsyncSession, locale: str) -> None:
-    if message.from_user is None:
-        return
-    choice = await reminders.reminder_choice(session, message.from_user.id)
-    if not choice.enrolled:
-        await message.answer(not_enrolled_text())
-        return
-    await message.answer(
-        render_reminders(choice, locale), reply_markup=reminders_keyboard(choice, locale)
-    )
-
-
-async def _update_reminders(
-    query: CallbackQuery,
-    session: AsyncSession,
-    locale: str,
-    clock: Clock,
-    sender: Sender | None,
-    *,
-    preset: str | None = None,
-    daily_digest: bool | None = None,
-) -> None:
-    if preset is not None and preset not in reminders.PRESETS:
-        await query.answer(_("This button is no longer active."))
-        return
-    try:
-        choice = await reminders.choose_reminders(
-            session, query.from_user.id, clock=clock, preset=preset, daily_digest=daily_digest
-        )
-    except LookupError:
-        await query.answer(_("This button is no longer active."))
-        return
-    if sender is not None:
-        sender.wake()
-    await query.answer(_("Saved."))
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            render_reminders(choice, locale), reply_markup=reminders_keyboard(choice, locale)
-        )
-
-
-async def on_reminder_preset(
-    query: CallbackQuery,
-    callback_data: ReminderPreset,
-    session: AsyncSession,
-    locale: str,
-    clock: Clock,
-    sender: Sender | None = None,
-) -> None:
-    await _update_reminders(query, session, locale, clock, sender, preset=callback_data.preset)
-
-
-async def on_digest_switch(
-    query: CallbackQuery,
-    callback_data: DigestSwitch,
-    session: AsyncSession,
-    locale: str,
-    clock: Clock,
-    sender: Sender | None = None,
-) -> None:
-    await _update_reminders(query, session, locale, clock, sender, daily_digest=callback_data.on)
-
-
 def build_router() -> Router:
     """A new router with this module's handlers, in the order they are tried."""
-    router = Router(name="timetable")
+    router = Router(name="timetable.trainee")
     router.message.register(cmd_schedule, Command("schedule"))
     router.callback_query.register(on_week_page, WeekPage.filter())
     router.message.register(cmd_today, Command("today"))
     router.message.register(cmd_next, Command("next"))
     router.message.register(cmd_calendar, Command("calendar"))
-    router.message.register(cmd_reminders, Command("reminders"))
-    router.callback_query.register(on_reminder_preset, ReminderPreset.filter())
-    router.callback_query.register(on_digest_switch, DigestSwitch.filter())
     return router

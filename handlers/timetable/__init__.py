@@ -1,0 +1,1 @@
+"""Timetable routers: what trainees read, and the files organisers send."""
