@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "handlers", "sandbox")
 
 #: Shared low modules anyone may import; they import only one another.
-BASE = ("bot.clock", "bot.config", "bot.i18n", "bot.telegram_models")
+BASE = ("bot.clock", "bot.config", "bot.i18n", "bot.markup", "bot.telegram_models")
 #: Entry points and the composition root: they may import anything.
 TOP = ("bot.app", "bot.cli", "bot.demo", "bot.demo_seed", "bot.__main__")
 
@@ -28,6 +28,28 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "bot.services": (*BASE, "bot.db", "bot.delivery.outbox", "bot.services"),
     "bot.scheduling": (*BASE, "bot.services", "bot.scheduling", "bot.delivery"),
     "handlers": (*BASE, "bot.services", "handlers"),
+}
+
+
+#: Imports against the direction that are still to be taken out (handlers that read a table
+#: or type the sender themselves; the jobs' two queries). The list may only shrink: a new
+#: entry fails the test, and so does an entry that no longer exists, so it stays true.
+KNOWN = {
+    "bot.scheduling.jobs -> bot.db",
+    "bot.scheduling.jobs -> bot.db.outbox",
+    "bot.scheduling.jobs -> bot.db.timetable",
+    "handlers.admin -> bot.db",
+    "handlers.admin -> bot.db.users",
+    "handlers.groups -> bot.delivery.sender",
+    "handlers.registration -> bot.db",
+    "handlers.registration -> bot.db.users",
+    "handlers.registration -> bot.delivery.sender",
+    "handlers.registration_admin -> bot.db",
+    "handlers.registration_admin -> bot.db.models",
+    "handlers.registration_admin -> bot.db.registration",
+    "handlers.registration_admin -> bot.delivery.sender",
+    "handlers.start -> bot.db.models",
+    "handlers.timezone -> bot.db.models",
 }
 
 
@@ -89,17 +111,25 @@ def test_every_module_of_ours_belongs_to_a_layer() -> None:
     assert unplaced == []
 
 
-@pytest.mark.parametrize("layer", [*ALLOWED, "base"])
-def test_imports_point_down(layer: str) -> None:
+def _against(layer: str) -> list[str]:
     allowed = BASE if layer == "base" else ALLOWED[layer]
-    wrong = [
+    return [
         f"{name} -> {target}"
         for name, targets in GRAPH.items()
         if _layer(name) == layer
         for target in targets
         if target not in PACKAGES and not any(_within(target, ok) for ok in allowed)
     ]
-    assert wrong == []
+
+
+@pytest.mark.parametrize("layer", [*ALLOWED, "base"])
+def test_imports_point_down(layer: str) -> None:
+    assert [wrong for wrong in _against(layer) if wrong not in KNOWN] == []
+
+
+def test_the_list_of_imports_still_to_fix_is_true() -> None:
+    found = {wrong for layer in [*ALLOWED, "base"] for wrong in _against(layer)}
+    assert sorted(KNOWN - found) == []
 
 
 def test_no_module_imports_itself_round_a_loop() -> None:
