@@ -1,0 +1,1 @@
+"""The trainee assistant: the application package (see ARCHITECTURE.md for its map)."""
