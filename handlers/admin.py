@@ -8,13 +8,13 @@ from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.db import users as users_db
 from bot.i18n import gettext as _
+from bot.services import people
 from handlers.filters import IsSuperAdmin
 
 
 async def cmd_status(message: Message, session: AsyncSession, settings: Settings) -> None:
-    people_count = await users_db.count_users(session)
+    people_count = await people.count_people(session)
     backend = "PostgreSQL" if settings.database_url.startswith("postgresql") else "SQLite"
     await message.answer(
         "\n".join(

@@ -13,11 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db.models import User
 from bot.i18n import LANGUAGE_NAMES, current_locale, format_datetime
 from bot.i18n import gettext as _
+from bot.services import people, roles
 from bot.services import registration as reg
-from bot.services import roles
 from handlers.menus import commands_for
 from handlers.text import h
 
@@ -52,7 +51,7 @@ def _cohort_lines(views: list[reg.EnrolmentView]) -> list[str]:
 
 
 async def cmd_start(
-    message: Message, user: User | None, session: AsyncSession, locale: str
+    message: Message, user: people.Person | None, session: AsyncSession, locale: str
 ) -> None:
     greeting = (
         _("Welcome, {name}!").format(name=h(user.first_name))
@@ -108,7 +107,7 @@ async def cmd_help(message: Message, settings: Settings, session: AsyncSession) 
     await message.answer("\n".join(lines))
 
 
-def describe_settings(user: User | None, locale: str, now: datetime) -> str:
+def describe_settings(user: people.Person | None, locale: str, now: datetime) -> str:
     """The person's stored language and time zone, with their local time now."""
     lines = [_("Your settings:"), ""]
     lines.append(_("Language: {language}").format(language=LANGUAGE_NAMES[locale]))
@@ -122,14 +121,16 @@ def describe_settings(user: User | None, locale: str, now: datetime) -> str:
     return "\n".join(lines)
 
 
-async def cmd_settings(message: Message, user: User | None, locale: str, clock: Clock) -> None:
+async def cmd_settings(
+    message: Message, user: people.Person | None, locale: str, clock: Clock
+) -> None:
     await message.answer(
         describe_settings(user, locale, clock.now()), reply_markup=settings_keyboard()
     )
 
 
 async def on_settings_button(
-    query: CallbackQuery, user: User | None, locale: str, clock: Clock
+    query: CallbackQuery, user: people.Person | None, locale: str, clock: Clock
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):

@@ -13,7 +13,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
-from bot.db.models import User
 from bot.i18n import format_datetime, format_time
 from bot.i18n import gettext as _
 from bot.services import people
@@ -35,7 +34,7 @@ class ZoneConfirm(CallbackData, prefix="tzok"):
     zone: str
 
 
-async def _ask(message: Message, state: FSMContext, user: User | None) -> None:
+async def _ask(message: Message, state: FSMContext, user: people.Person | None) -> None:
     await state.set_state(TimezoneForm.waiting_for_place)
     lines = []
     if user is not None and user.timezone:
@@ -49,11 +48,13 @@ async def _ask(message: Message, state: FSMContext, user: User | None) -> None:
     await message.answer("\n".join(lines))
 
 
-async def cmd_timezone(message: Message, state: FSMContext, user: User | None) -> None:
+async def cmd_timezone(message: Message, state: FSMContext, user: people.Person | None) -> None:
     await _ask(message, state, user)
 
 
-async def on_timezone_menu(query: CallbackQuery, state: FSMContext, user: User | None) -> None:
+async def on_timezone_menu(
+    query: CallbackQuery, state: FSMContext, user: people.Person | None
+) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await _ask(query.message, state, user)

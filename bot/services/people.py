@@ -35,6 +35,15 @@ class TelegramProfile:
     language_code: str | None = None
 
 
+#: A person as the services hand them to the routers (the row the middleware remembered).
+Person = User
+
+
+async def count_people(session: AsyncSession) -> int:
+    """How many people have ever written to the bot."""
+    return await users_db.count_users(session)
+
+
 class UnknownUser(LookupError):
     """The person has never written to the bot."""
 

@@ -38,8 +38,6 @@ KNOWN = {
     "bot.scheduling.jobs -> bot.db",
     "bot.scheduling.jobs -> bot.db.outbox",
     "bot.scheduling.jobs -> bot.db.timetable",
-    "handlers.admin -> bot.db",
-    "handlers.admin -> bot.db.users",
     "handlers.groups -> bot.delivery.sender",
     "handlers.registration -> bot.db",
     "handlers.registration -> bot.db.users",
@@ -48,8 +46,6 @@ KNOWN = {
     "handlers.registration_admin -> bot.db.models",
     "handlers.registration_admin -> bot.db.registration",
     "handlers.registration_admin -> bot.delivery.sender",
-    "handlers.start -> bot.db.models",
-    "handlers.timezone -> bot.db.models",
 }
 
 
