@@ -296,3 +296,20 @@ async def _update_run(
         .values({name: bindparam(f"b_{name}") for name in columns})
     )
     await session.execute(statement, params)
+
+
+async def count_unsettled_due(session: AsyncSession, now: datetime) -> int:
+    """Rows due by ``now`` that are still waiting or on their way (not yet settled)."""
+    from sqlalchemy import func, or_
+
+    statement = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            or_(
+                (col(OutboxMessage.status) == PENDING) & (col(OutboxMessage.due_at) <= now),
+                col(OutboxMessage.status).in_([CLAIMED, SENDING]),
+            )
+        )
+    )
+    return int((await session.exec(statement)).one())

@@ -357,21 +357,3 @@ async def set_user_reminders(
     user.updated_at = now
     await session.flush()
     return user
-
-
-async def count_unsettled_due(session: AsyncSession, now: datetime) -> int:
-    """Rows due by ``now`` that are still waiting or on their way (not yet settled)."""
-    from sqlalchemy import func, or_
-
-    statement = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            or_(
-                (col(OutboxMessage.status) == outbox_db.PENDING)
-                & (col(OutboxMessage.due_at) <= now),
-                col(OutboxMessage.status).in_([outbox_db.CLAIMED, outbox_db.SENDING]),
-            )
-        )
-    )
-    return int((await session.exec(statement)).one())

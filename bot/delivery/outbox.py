@@ -52,3 +52,13 @@ async def enqueue(session: AsyncSession, envelopes: Sequence[Envelope], now: dat
             }
         )
     return await outbox_db.insert_many(session, rows)
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next queued message falls due (None when nothing waits)."""
+    return await outbox_db.next_due_at(session)
+
+
+async def count_unsettled_due(session: AsyncSession, now: datetime) -> int:
+    """Messages due by ``now`` that are still waiting or on their way."""
+    return await outbox_db.count_unsettled_due(session, now)

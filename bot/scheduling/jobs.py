@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
-from bot.db import outbox as outbox_db
-from bot.db import timetable as timetable_db
+from bot.delivery import outbox
 from bot.delivery.sender import Sender
 from bot.services import reminders
 
@@ -97,7 +96,7 @@ async def wait_until_delivered(
     while time.monotonic() < deadline:
         sender.wake()
         async with session_factory() as session:
-            left = await timetable_db.count_unsettled_due(session, clock.now())
+            left = await outbox.count_unsettled_due(session, clock.now())
         if left == 0:
             return
         await asyncio.sleep(0.05)
@@ -138,7 +137,7 @@ async def fast_forward_to(
             break
         stop = min(until, now + step)
         async with session_factory() as session:
-            due = await outbox_db.next_due_at(session)
+            due = await outbox.next_due_at(session)
         if due is not None and now < due < stop:
             stop = due
         clock.advance(stop - now)
