@@ -60,7 +60,7 @@ def test_routers_match_in_order() -> None:
         "admin",
         "timetable.organiser",
         "registration_admin",
-        "announce",
+        "announcements",
         "registration",
         "start",
         "language",
