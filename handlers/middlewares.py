@@ -75,7 +75,6 @@ class PersonMiddleware(BaseMiddleware):
                 recent=data.get("recent_senders"),
             )
         data["user"] = user
-        data["user_zone"] = people.zone_of(user)
         locale = people.locale_of(
             user, tg_user.language_code if tg_user else None, settings.default_locale
         )

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import outbox as outbox_db
+
+
+class Waker(Protocol):
+    """The part of the sender that queueing needs: a nudge that new rows are due now."""
+
+    def wake(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

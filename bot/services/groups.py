@@ -11,12 +11,12 @@ from bot.config import Settings
 from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
-from bot.delivery.outbox import Envelope, enqueue
+from bot.delivery.outbox import Envelope, Waker, enqueue
 from bot.i18n import SUPPORTED_LOCALES, normalize_locale, use_locale
 from bot.i18n import gettext as _
 from bot.markup import h
 from bot.services.registration.admin import cohort_in_scope
-from bot.services.registration.notify import Waker, wake
+from bot.services.registration.notify import wake
 from bot.services.registration.views import programme_title
 
 

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.db import users as users_db
+from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.services.countries import resolve_country
 from bot.services.registration.answers import (
@@ -23,7 +24,7 @@ from bot.services.registration.answers import (
     clean_organisation,
 )
 from bot.services.registration.decisions import promote_waiting
-from bot.services.registration.notify import Waker, wake
+from bot.services.registration.notify import wake
 from bot.services.roster import new_code
 
 PROFILE_FIELDS = ("full_name", "organisation", "email", "country")

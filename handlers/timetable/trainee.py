@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.i18n import format_timedelta
 from bot.i18n import gettext as _
-from bot.services import timetable
+from bot.services import people, timetable
 from bot.services.timetable import SessionView, TraineeTimetable, Viewer
 from handlers.text import fit_lines, h
 
@@ -206,12 +206,12 @@ async def _week_message(
 
 
 async def cmd_schedule(
-    message: Message, session: AsyncSession, user_zone: str | None, locale: str, clock: Clock
+    message: Message, session: AsyncSession, user: people.Person | None, locale: str, clock: Clock
 ) -> None:
     if message.from_user is None:
         return
     text, keyboard = await _week_message(
-        session, message.from_user.id, user_zone, locale, clock, None
+        session, message.from_user.id, people.zone_of(user), locale, clock, None
     )
     await message.answer(text, reply_markup=keyboard)
 
@@ -220,7 +220,7 @@ async def on_week_page(
     query: CallbackQuery,
     callback_data: WeekPage,
     session: AsyncSession,
-    user_zone: str | None,
+    user: people.Person | None,
     locale: str,
     clock: Clock,
 ) -> None:
@@ -231,7 +231,7 @@ async def on_week_page(
         return
     start -= timedelta(days=start.weekday())
     text, keyboard = await _week_message(
-        session, query.from_user.id, user_zone, locale, clock, start
+        session, query.from_user.id, people.zone_of(user), locale, clock, start
     )
     await query.answer()
     if isinstance(query.message, Message):
@@ -239,25 +239,25 @@ async def on_week_page(
 
 
 async def cmd_today(
-    message: Message, session: AsyncSession, user_zone: str | None, locale: str, clock: Clock
+    message: Message, session: AsyncSession, user: people.Person | None, locale: str, clock: Clock
 ) -> None:
     if message.from_user is None:
         return
     now = clock.now()
     view = await timetable.today(
-        session, user_id=message.from_user.id, locale=locale, zone=user_zone, now=now
+        session, user_id=message.from_user.id, locale=locale, zone=people.zone_of(user), now=now
     )
     await message.answer(render_today(view, now), reply_markup=join_keyboard(view.sessions))
 
 
 async def cmd_next(
-    message: Message, session: AsyncSession, user_zone: str | None, locale: str, clock: Clock
+    message: Message, session: AsyncSession, user: people.Person | None, locale: str, clock: Clock
 ) -> None:
     if message.from_user is None:
         return
     now = clock.now()
     view = await timetable.next_session(
-        session, user_id=message.from_user.id, locale=locale, zone=user_zone, now=now
+        session, user_id=message.from_user.id, locale=locale, zone=people.zone_of(user), now=now
     )
     await message.answer(render_next(view, now), reply_markup=join_keyboard(view.sessions))
 

@@ -7,6 +7,7 @@ in the recipient's language: their own (chosen locale, else the roster's languag
 programme's default -> English -> whatever version exists.
 """
 
+from bot.delivery.outbox import Waker
 from bot.services.announcements.audience import (
     EVERYTHING,
     Audience,
@@ -29,7 +30,6 @@ from bot.services.announcements.campaigns import (
     CampaignLine,
     CampaignReport,
     Organiser,
-    Waker,
     cancel_campaign,
     create_campaign,
     finish_if_done,

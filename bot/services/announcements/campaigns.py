@@ -35,12 +35,6 @@ from bot.services.announcements.errors import (
 KIND = "announcement"
 
 
-class Waker(Protocol):
-    """The part of the sender an organiser's handler needs: a nudge that rows are due now."""
-
-    def wake(self) -> None: ...
-
-
 class Organiser(Protocol):
     """What the announcement screens read of the organiser: their own time zone, if set."""
 

@@ -1,5 +1,6 @@
 """Registration: personal links, the cohort form, approval, the waiting list."""
 
+from bot.delivery.outbox import Waker
 from bot.services.registration.admin import PendingRequest, cohort_in_scope, pending_requests
 from bot.services.registration.answers import (
     MAX_EMAIL,
@@ -31,7 +32,6 @@ from bot.services.registration.decisions import (
 from bot.services.registration.form import FormAnswers, FormOutcome, ask_staff, register_with_form
 from bot.services.registration.notify import (
     DECISION_PREFIX,
-    Waker,
     decision_callback,
     locale_for,
     queue_welcome,

@@ -14,10 +14,11 @@ from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import Enrolment, RosterEntry
+from bot.delivery.outbox import Waker
 from bot.i18n import SUPPORTED_LOCALES
 from bot.services import people
 from bot.services.registration.codes import report_taken
-from bot.services.registration.notify import Waker, wake
+from bot.services.registration.notify import wake
 from bot.services.registration.views import (
     EndedCohort,
     EnrolmentView,

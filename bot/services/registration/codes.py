@@ -13,10 +13,11 @@ from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import Cohort, RosterEntry
+from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.markup import h
 from bot.services import roles
-from bot.services.registration.notify import Waker, tell, wake
+from bot.services.registration.notify import tell, wake
 from bot.services.registration.views import EndedCohort, cohort_ended, ended_cohort
 
 

@@ -14,11 +14,12 @@ from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.db.models import Cohort
+from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.markup import h
 from bot.services import roles
 from bot.services.registration.form import ask_staff
-from bot.services.registration.notify import Waker, queue_welcome, tell, wake
+from bot.services.registration.notify import queue_welcome, tell, wake
 from bot.services.registration.views import EnrolmentView, cohort_label, view_of
 
 

@@ -13,12 +13,13 @@ from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import Cohort, Enrolment, RosterEntry
+from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from bot.markup import h
 from bot.services import roles
 from bot.services.countries import country_name
-from bot.services.registration.notify import Waker, decision_callback, locale_for, tell, wake
+from bot.services.registration.notify import decision_callback, locale_for, tell, wake
 from bot.services.registration.views import cohort_ended, cohort_label
 from bot.services.roster import new_code
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import Cohort, Enrolment, User
-from bot.delivery.outbox import Envelope, enqueue
+from bot.delivery.outbox import Envelope, Waker, enqueue
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from bot.markup import h
@@ -26,12 +26,6 @@ from bot.services.timezones import zone_label
 
 #: Prefix of the callback data of the Approve / Reject buttons sent to admins.
 DECISION_PREFIX = "regdec"
-
-
-class Waker(Protocol):
-    """The part of the sender a service needs: a nudge that new rows are due now."""
-
-    def wake(self) -> None: ...
 
 
 def wake(sender: Waker | None) -> None:

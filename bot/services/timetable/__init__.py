@@ -6,10 +6,10 @@ module (``files``, ``diff``, ``apply``, ``notices``, ``views``, ``calendar``).
 
 from __future__ import annotations
 
+from bot.delivery.outbox import Waker
 from bot.services.timetable.apply import (
     ApplyResult,
     ImportPreview,
-    Waker,
     apply_import,
     format_errors,
     parse_for,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,12 +21,6 @@ from bot.services.timetable.files import (
 )
 from bot.services.timetable.notices import SessionChange, queue_change_notices
 from bot.services.timetable.views import pick_title, zone_info
-
-
-class Waker(Protocol):
-    """What a handler needs of the sender: to be told that new rows are waiting."""
-
-    def wake(self) -> None: ...
 
 
 @dataclass(frozen=True)
