@@ -21,12 +21,16 @@ def build_root_router() -> Router:
         fallback,
         groups,
         language,
-        registration,
-        registration_admin,
+        privacy,
         reminders,
+        roster,
         start,
         timezone,
     )
+    from handlers.registration import codes as registration_codes
+    from handlers.registration import enrolments as registration_enrolments
+    from handlers.registration import form as registration_form
+    from handlers.registration import organiser as registration_organiser
     from handlers.timetable import organiser as timetable_organiser
     from handlers.timetable import trainee as timetable_trainee
 
@@ -37,9 +41,13 @@ def build_root_router() -> Router:
         groups,
         admin,
         timetable_organiser,
-        registration_admin,
+        registration_organiser,
+        roster,
         announcements,
-        registration,
+        registration_codes,
+        registration_form,
+        registration_enrolments,
+        privacy,
         start,
         language,
         timezone,

@@ -13,10 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.sender import Sender
 from bot.i18n import gettext as _
-from bot.services import groups as reg
-from bot.services import roles
+from bot.services import groups, roles
 from handlers.text import h
 
 log = logging.getLogger(__name__)
@@ -48,7 +46,7 @@ async def cmd_link(
     settings: Settings,
     clock: Clock,
     bot: Bot,
-    sender: Sender | None = None,
+    sender: groups.Waker | None = None,
 ) -> None:
     if message.from_user is None:
         return
@@ -69,12 +67,14 @@ async def cmd_link(
     if scope is not None and not scope:
         await message.reply(_("Only the programme's organisers can link a group to a cohort."))
         return
-    outcome = await reg.link_group(session, code, message.chat.id, scope, clock, settings, sender)
-    if outcome == reg.LinkOutcome.UNKNOWN:
+    outcome = await groups.link_group(
+        session, code, message.chat.id, scope, clock, settings, sender
+    )
+    if outcome == groups.LinkOutcome.UNKNOWN:
         await message.reply(
             _("There is no cohort {code} among the programmes you organise.").format(code=h(code))
         )
-    elif outcome == reg.LinkOutcome.ALREADY:
+    elif outcome == groups.LinkOutcome.ALREADY:
         await message.reply(_("This group is already linked to {code}.").format(code=h(code)))
     else:
         await message.reply(
@@ -87,11 +87,11 @@ async def cmd_link(
 
 async def on_migrated(message: Message, session: AsyncSession) -> None:
     if message.migrate_to_chat_id is not None:
-        await reg.group_migrated(session, message.chat.id, message.migrate_to_chat_id)
+        await groups.group_migrated(session, message.chat.id, message.migrate_to_chat_id)
 
 
 async def on_join_request(request: ChatJoinRequest, session: AsyncSession) -> None:
-    allowed = await reg.may_join_group(session, request.chat.id, request.from_user.id)
+    allowed = await groups.may_join_group(session, request.chat.id, request.from_user.id)
     if allowed is None:
         return
     try:

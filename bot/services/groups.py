@@ -11,7 +11,8 @@ from bot.config import Settings
 from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
-from bot.delivery.outbox import Envelope, Waker, enqueue
+from bot.delivery.outbox import Envelope, enqueue
+from bot.delivery.outbox import Waker as Waker
 from bot.i18n import SUPPORTED_LOCALES, normalize_locale, use_locale
 from bot.i18n import gettext as _
 from bot.markup import h

@@ -313,3 +313,15 @@ def zone_from_country(user: User | None, country: str | None, now: datetime) -> 
     user.timezone = zone
     user.updated_at = now
     return ZoneGuess(zone=zone)
+
+
+async def settle_zone_from_country(
+    session: AsyncSession, user_id: int, country: str | None, clock: Clock
+) -> ZoneGuess:
+    """:func:`zone_from_country` for a stored person, committed: their country's one zone is
+    set, or the zones to choose from listed; nothing changes for a person who has a zone."""
+    user = await users_db.get_user(session, user_id)
+    guess = zone_from_country(user, country, clock.now())
+    if guess.zone is not None:
+        await session.commit()
+    return guess

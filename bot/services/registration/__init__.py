@@ -1,7 +1,13 @@
 """Registration: personal links, the cohort form, approval, the waiting list."""
 
+from bot.db.models import Cohort
 from bot.delivery.outbox import Waker
-from bot.services.registration.admin import PendingRequest, cohort_in_scope, pending_requests
+from bot.services.registration.admin import (
+    PendingRequest,
+    cohort_in_scope,
+    cohorts_in_scope,
+    pending_requests,
+)
 from bot.services.registration.answers import (
     MAX_EMAIL,
     MAX_NAME,
@@ -63,6 +69,7 @@ __all__ = [
     "BindOutcome",
     "BindResult",
     "CodeState",
+    "Cohort",
     "CohortInvite",
     "Decision",
     "DecisionOutcome",
@@ -84,6 +91,7 @@ __all__ = [
     "cohort_ended",
     "cohort_in_scope",
     "cohort_label",
+    "cohorts_in_scope",
     "day_text",
     "decide",
     "decision_callback",

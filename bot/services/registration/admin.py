@@ -51,6 +51,11 @@ async def pending_requests(session: AsyncSession, scope: set[int] | None) -> lis
     return requests
 
 
+async def cohorts_in_scope(session: AsyncSession, scope: set[int] | None) -> list[Cohort]:
+    """The cohorts of the programmes in ``scope`` (None = all), by programme and code."""
+    return await reg_db.list_cohorts(session, scope)
+
+
 async def cohort_in_scope(
     session: AsyncSession, code: str, scope: set[int] | None
 ) -> Cohort | None:

@@ -1,0 +1,1 @@
+"""Registration, trainee side (codes, the cohort form, enrolments) and organiser side."""
