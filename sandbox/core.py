@@ -340,8 +340,8 @@ class SandboxCore:
                 "chat": state.chat,
                 "from": by,
                 "date": now_epoch(),
-                "old_chat_member": chat_member(self.spec, bot, old),
-                "new_chat_member": chat_member(self.spec, bot, state.bot_status),
+                "old_chat_member": chat_member(self.spec, bot, old, state.bot_rights),
+                "new_chat_member": chat_member(self.spec, bot, state.bot_status, state.bot_rights),
             },
         )
         stored = world.add_message(state, by, {"new_chat_members": [bot]}, from_bot=False)
@@ -364,8 +364,8 @@ class SandboxCore:
                 "chat": state.chat,
                 "from": by,
                 "date": now_epoch(),
-                "old_chat_member": chat_member(self.spec, bot, old),
-                "new_chat_member": chat_member(self.spec, bot, state.bot_status),
+                "old_chat_member": chat_member(self.spec, bot, old, state.bot_rights),
+                "new_chat_member": chat_member(self.spec, bot, state.bot_status, state.bot_rights),
             },
         )
 
