@@ -30,6 +30,7 @@ from sandbox.ratelimit import RateLimiter
 from sandbox.rules import OBJECT_HOOKS, check_request
 from sandbox.spec import ApiSpec, SpecError
 from sandbox.state import ACTIVE_STATUSES, ADMIN_STATUSES, ChatState, World, now_epoch
+from sandbox.topics import ForumActions
 
 _log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -44,11 +45,12 @@ _CONFLICT_WEBHOOK = (
 )
 
 
-class SandboxCore:
+class SandboxCore(ForumActions):
     """The sandbox's world and what can happen in it, without any HTTP server.
 
     Answers Bot API calls (:meth:`call_api`), injects what users do (``send_text``,
-    ``press_button``...) and reads what they would see (``transcript``, ``next_bot_message``).
+    ``press_button``...) and reads what they would see (``transcript``, ``next_bot_message``);
+    forum topics are :class:`~sandbox.topics.ForumActions`'.
     """
 
     def __init__(
