@@ -461,8 +461,8 @@ class SandboxCore(ForumActions):
         return self.world.transcript(chat_id)
 
     def bot_messages(self, chat_id: int) -> list[TranscriptEntry]:
-        """The bot's messages of the chat as they look now."""
-        return [entry for entry in self.transcript(chat_id) if entry.from_bot]
+        """The bot's messages of the chat as they look now (service messages left out)."""
+        return [e for e in self.transcript(chat_id) if e.from_bot and e.service is None]
 
     def current_keyboard(self, chat_id: int) -> list[list[str]] | None:
         """The reply keyboard a person has under the input field now, if any."""
@@ -565,6 +565,10 @@ class SandboxCore(ForumActions):
             body = entry.content or (
                 f"[document {entry.document_name}]" if entry.document_name else ""
             )
+            if entry.service is not None:
+                body = f"[{entry.service}]"
+            if entry.thread_id is not None:
+                body = f"(topic {entry.thread_id}) {body}"
             buttons = " | ".join(b.text for row in entry.buttons for b in row)
             lines.append(
                 f"  #{entry.message_id} {who}: {body!r}" + (f" [{buttons}]" if buttons else "")

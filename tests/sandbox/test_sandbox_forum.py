@@ -128,6 +128,8 @@ async def test_create_forum_topic_posts_the_service_message(sandbox, raw, forum)
     assert entry.service == "forum_topic_created"
     assert entry.from_bot
     assert sandbox.bot_messages_in_topic(forum.id, thread_id) == []
+    assert sandbox.bot_messages(forum.id) == []
+    assert f"(topic {thread_id}) [forum_topic_created]" in sandbox.describe_chat(forum.id)
     assert sandbox.delivered.get(forum.id) is None  # service messages are not deliveries
     assert [t.name for t in sandbox.topics(forum.id)] == ["Ann Lee: visa question", "Bob"]
     assert sandbox.violations == []
