@@ -144,6 +144,69 @@ def control_routes(sandbox: SandboxCore) -> list[web.RouteDef]:
         sandbox.faults.clear()
         return web.json_response({"ok": True})
 
+    async def post_forum(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        chat = _group(sandbox, {"chat_type": "supergroup", **body, "chat_id": _chat_id(request)})
+        owner = _user(sandbox, _body_user(body.get("owner_id")), body)
+        await sandbox.create_forum(
+            owner, chat, bot_can_manage_topics=bool(body.get("bot_can_manage_topics", True))
+        )
+        return web.json_response({"ok": True})
+
+    async def post_topic(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        name = body.get("name")
+        if not isinstance(name, str):
+            raise _BadInput("name is required")
+        user = _user(sandbox, _body_user(body.get("user_id")), body)
+        chat = _group(sandbox, {**body, "chat_id": _chat_id(request)})
+        topic = await sandbox.create_topic(user, chat, name, icon_color=body.get("icon_color"))
+        return web.json_response(topic.to_api())
+
+    async def post_topic_message(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        text = body.get("text")
+        thread_id = body.get("message_thread_id")
+        if not isinstance(text, str) or not isinstance(thread_id, int):
+            raise _BadInput("text (string) and message_thread_id (integer) are required")
+        chat = _group(sandbox, body)
+        message = await sandbox.post_in_topic(
+            _user(sandbox, request, body),
+            chat,
+            thread_id,
+            text,
+            reply_to_message_id=body.get("reply_to_message_id"),
+        )
+        return web.json_response(message)
+
+    async def get_topic_transcript(request: web.Request) -> web.StreamResponse:
+        chat_id = _chat_id(request)
+        thread_id = int(request.match_info["thread_id"])
+        if request.query.get("from_bot") in ("1", "true"):
+            entries = sandbox.bot_messages_in_topic(chat_id, thread_id)
+        else:
+            entries = sandbox.topic_transcript(chat_id, thread_id)
+        return web.json_response([entry.to_json() for entry in entries])
+
+    async def post_topic_state(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        action = request.match_info["action"]
+        if action not in ("close", "reopen"):
+            raise _BadInput(f"unknown topic action {action!r}; use close or reopen")
+        user = _user(sandbox, _body_user(body.get("user_id")), body)
+        await sandbox.close_topic(
+            user, _chat_id(request), int(request.match_info["thread_id"]), closed=action == "close"
+        )
+        return web.json_response({"ok": True})
+
+    async def delete_topic(request: web.Request) -> web.StreamResponse:
+        user_id = request.query.get("user_id")
+        if user_id is None:
+            raise _BadInput("user_id (the administrator deleting the topic) is required")
+        user = _user(sandbox, _body_user(int(user_id)), {})
+        await sandbox.delete_topic(user, _chat_id(request), int(request.match_info["thread_id"]))
+        return web.json_response({"ok": True})
+
     async def post_settle(request: web.Request) -> web.StreamResponse:
         body = await _json_body(request) if request.body_exists else {}
         try:
@@ -170,6 +233,12 @@ def control_routes(sandbox: SandboxCore) -> list[web.RouteDef]:
         web.post("/sandbox/faults", post_fault),
         web.delete("/sandbox/faults", delete_faults),
         web.post("/sandbox/settle", post_settle),
+        web.post("/sandbox/chats/{chat_id}/forum", post_forum),
+        web.post("/sandbox/chats/{chat_id}/topics", post_topic),
+        web.post("/sandbox/users/{user_id}/topic_messages", post_topic_message),
+        web.get("/sandbox/chats/{chat_id}/topics/{thread_id}/transcript", get_topic_transcript),
+        web.post("/sandbox/chats/{chat_id}/topics/{thread_id}/{action}", post_topic_state),
+        web.delete("/sandbox/chats/{chat_id}/topics/{thread_id}", delete_topic),
     ]
     return [_guarded(route) for route in handlers]
 
@@ -181,7 +250,7 @@ def _guarded(route: web.RouteDef) -> web.RouteDef:
     async def handler(request: web.Request) -> web.StreamResponse:
         try:
             return await inner(request)
-        except (_BadInput, ValueError, TypeError, KeyError) as exc:
+        except (_BadInput, ValueError, TypeError, LookupError) as exc:
             return web.json_response({"error": str(exc) or type(exc).__name__}, status=400)
 
     return web.route(route.method, route.path, handler)
@@ -197,8 +266,27 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _user(sandbox: SandboxCore, request: web.Request, body: dict[str, Any]) -> SandboxUser:
-    user_id = int(request.match_info["user_id"])
+def _body_user(value: Any) -> int:
+    """A user id given in the body rather than in the path."""
+    if not isinstance(value, int) or value <= 0:
+        raise _BadInput("a positive integer user id is required")
+    return value
+
+
+def _chat_id(request: web.Request) -> int:
+    return int(request.match_info["chat_id"])
+
+
+def _group(sandbox: SandboxCore, body: dict[str, Any]) -> SandboxChat:
+    chat = _chat(sandbox, body)
+    if chat is None:
+        raise _BadInput("chat_id is required")
+    return chat
+
+
+def _user(sandbox: SandboxCore, request: web.Request | int, body: dict[str, Any]) -> SandboxUser:
+    """The user named in the path (or by ``request`` as an id) with what the body adds."""
+    user_id = request if isinstance(request, int) else int(request.match_info["user_id"])
     known = sandbox.world.users.get(user_id, {})
     return SandboxUser(
         id=user_id,

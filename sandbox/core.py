@@ -30,6 +30,7 @@ from sandbox.ratelimit import RateLimiter
 from sandbox.rules import OBJECT_HOOKS, check_request
 from sandbox.spec import ApiSpec, SpecError
 from sandbox.state import ACTIVE_STATUSES, ADMIN_STATUSES, ChatState, World, now_epoch
+from sandbox.topics import ForumActions
 
 _log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -44,11 +45,12 @@ _CONFLICT_WEBHOOK = (
 )
 
 
-class SandboxCore:
+class SandboxCore(ForumActions):
     """The sandbox's world and what can happen in it, without any HTTP server.
 
     Answers Bot API calls (:meth:`call_api`), injects what users do (``send_text``,
-    ``press_button``...) and reads what they would see (``transcript``, ``next_bot_message``).
+    ``press_button``...) and reads what they would see (``transcript``, ``next_bot_message``);
+    forum topics are :class:`~sandbox.topics.ForumActions`'.
     """
 
     def __init__(
@@ -340,8 +342,8 @@ class SandboxCore:
                 "chat": state.chat,
                 "from": by,
                 "date": now_epoch(),
-                "old_chat_member": chat_member(self.spec, bot, old),
-                "new_chat_member": chat_member(self.spec, bot, state.bot_status),
+                "old_chat_member": chat_member(self.spec, bot, old, state.bot_rights),
+                "new_chat_member": chat_member(self.spec, bot, state.bot_status, state.bot_rights),
             },
         )
         stored = world.add_message(state, by, {"new_chat_members": [bot]}, from_bot=False)
@@ -364,8 +366,8 @@ class SandboxCore:
                 "chat": state.chat,
                 "from": by,
                 "date": now_epoch(),
-                "old_chat_member": chat_member(self.spec, bot, old),
-                "new_chat_member": chat_member(self.spec, bot, state.bot_status),
+                "old_chat_member": chat_member(self.spec, bot, old, state.bot_rights),
+                "new_chat_member": chat_member(self.spec, bot, state.bot_status, state.bot_rights),
             },
         )
 
@@ -459,8 +461,8 @@ class SandboxCore:
         return self.world.transcript(chat_id)
 
     def bot_messages(self, chat_id: int) -> list[TranscriptEntry]:
-        """The bot's messages of the chat as they look now."""
-        return [entry for entry in self.transcript(chat_id) if entry.from_bot]
+        """The bot's messages of the chat as they look now (service messages left out)."""
+        return [e for e in self.transcript(chat_id) if e.from_bot and e.service is None]
 
     def current_keyboard(self, chat_id: int) -> list[list[str]] | None:
         """The reply keyboard a person has under the input field now, if any."""
@@ -563,6 +565,10 @@ class SandboxCore:
             body = entry.content or (
                 f"[document {entry.document_name}]" if entry.document_name else ""
             )
+            if entry.service is not None:
+                body = f"[{entry.service}]"
+            if entry.thread_id is not None:
+                body = f"(topic {entry.thread_id}) {body}"
             buttons = " | ".join(b.text for row in entry.buttons for b in row)
             lines.append(
                 f"  #{entry.message_id} {who}: {body!r}" + (f" [{buttons}]" if buttons else "")

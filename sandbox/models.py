@@ -77,6 +77,12 @@ class TranscriptEntry:
     from_id: int | None = None
     keyboard: list[list[str]] = field(default_factory=list)
     """Reply keyboard rows (button labels) attached to the message, if any."""
+    thread_id: int | None = None
+    """The forum topic the message was posted in, if any."""
+    reply_to_message_id: int | None = None
+    """The message it replies to (in a topic, the topic's first message unless another)."""
+    service: str | None = None
+    """For a service message, the field that says what happened (``forum_topic_created``...)."""
 
     @property
     def content(self) -> str:
@@ -102,6 +108,9 @@ class TranscriptEntry:
             "photo": self.photo,
             "edited": self.edited,
             "pinned": self.pinned,
+            "thread_id": self.thread_id,
+            "reply_to_message_id": self.reply_to_message_id,
+            "service": self.service,
         }
 
 

@@ -19,6 +19,11 @@ ACTIVE_STATUSES = frozenset({"creator", "administrator", "member", "restricted"}
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 _FILE_ID_PREFIX = {"document": "BQACAgIAAxkBAAI", "photo": "AgACAgIAAxkBAAI"}
+# Message fields that make a message a service message, named in transcripts.
+SERVICE_FIELDS = (
+    "forum_topic_created", "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened",
+    "new_chat_members", "left_chat_member", "migrate_to_chat_id", "migrate_from_chat_id",
+)  # fmt: skip
 
 
 def now_epoch() -> int:
@@ -74,6 +79,16 @@ class StoredMessage:
         """The id within its chat."""
         return int(self.message["message_id"])
 
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic (or reply thread) the message belongs to, if any."""
+        thread = self.message.get("message_thread_id")
+        return None if thread is None else int(thread)
+
+    def quoted(self) -> dict[str, Any]:
+        """The message as another message's ``reply_to_message`` (which never nests further)."""
+        return {k: v for k, v in self.message.items() if k != "reply_to_message"}
+
     def entry(self) -> TranscriptEntry:
         """The message as a person sees it now."""
         message = self.message
@@ -91,6 +106,7 @@ class StoredMessage:
         ]
         document = message.get("document")
         sender = message.get("from")
+        replied = message.get("reply_to_message")
         return TranscriptEntry(
             message_id=self.message_id,
             from_bot=self.from_bot,
@@ -105,7 +121,33 @@ class StoredMessage:
             pinned=self.pinned,
             from_id=None if sender is None else int(sender["id"]),
             keyboard=[list(row) for row in self.reply_keyboard],
+            thread_id=self.thread_id,
+            reply_to_message_id=None if replied is None else int(replied["message_id"]),
+            service=next((name for name in SERVICE_FIELDS if name in message), None),
         )
+
+
+@dataclass
+class Topic:
+    """A topic of a forum supergroup; its id is that of the message that created it."""
+
+    message_thread_id: int
+    name: str
+    icon_color: int
+    icon_custom_emoji_id: str | None = None
+    closed: bool = False
+    created_by_bot: bool = False
+
+    def to_api(self) -> dict[str, Any]:
+        """The topic as a Bot API ``ForumTopic``."""
+        return {"message_thread_id": self.message_thread_id, **self.created()}
+
+    def created(self) -> dict[str, Any]:
+        """The topic as a ``ForumTopicCreated`` service message tells it."""
+        data: dict[str, Any] = {"name": self.name, "icon_color": self.icon_color}
+        if self.icon_custom_emoji_id:
+            data["icon_custom_emoji_id"] = self.icon_custom_emoji_id
+        return data
 
 
 @dataclass
@@ -127,6 +169,11 @@ class ChatState:
     primary_link: str | None = None
     join_requests: set[int] = field(default_factory=set)
     reply_keyboard: list[list[str]] | None = None
+    bot_rights: dict[str, bool] = field(default_factory=dict)
+    """The bot's administrator rights where they differ from the defaults: every right but
+    ``can_manage_topics``, which an administrator must be given explicitly."""
+    topics: dict[int, Topic] = field(default_factory=dict)
+    deleted_topics: set[int] = field(default_factory=set)
 
     @property
     def id(self) -> int:
@@ -146,6 +193,17 @@ class ChatState:
     def bot_is_admin(self) -> bool:
         """Whether the bot may manage the chat."""
         return self.is_private or self.bot_status in ADMIN_STATUSES
+
+    @property
+    def is_forum(self) -> bool:
+        """A supergroup with topics turned on."""
+        return bool(self.chat.get("is_forum"))
+
+    def bot_can(self, right: str) -> bool:
+        """Whether the bot is an administrator holding ``right`` (``can_manage_topics``...)."""
+        if self.bot_status != "administrator":
+            return False
+        return self.bot_rights.get(right, right != "can_manage_topics")
 
 
 class UpdateQueue:
@@ -381,8 +439,12 @@ class World:
         from_bot: bool,
         html: str | None = None,
         document_bytes: bytes | None = None,
+        service: bool = False,
     ) -> StoredMessage:
-        """Append a message to the chat with the next message id."""
+        """Append a message to the chat with the next message id.
+
+        A ``service`` message of the bot (a topic it created, say) is not one it delivered.
+        """
         state.last_message_id += 1
         message: dict[str, Any] = {
             "message_id": state.last_message_id,
@@ -395,7 +457,7 @@ class World:
             message=message, from_bot=from_bot, html=html, document_bytes=document_bytes
         )
         state.messages[state.last_message_id] = stored
-        if from_bot:
+        if from_bot and not service:
             state.bot_message_ids.append(state.last_message_id)
             self.delivered.setdefault(state.id, []).append(
                 str(message.get("text", message.get("caption", "")))

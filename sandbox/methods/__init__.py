@@ -3,7 +3,16 @@
 Importing the package registers every method's implementation in ``HANDLERS``.
 """
 
-from sandbox.methods import callbacks, editing, files, invites, members, profile, sending
+from sandbox.methods import (
+    callbacks,
+    editing,
+    files,
+    forum,
+    invites,
+    members,
+    profile,
+    sending,
+)
 from sandbox.methods.base import HANDLERS, SEND_METHODS, UNCOUNTED, Call, Handler, handles
 from sandbox.methods.invites import admit
 from sandbox.methods.members import chat_member
@@ -19,6 +28,7 @@ __all__ = [
     "chat_member",
     "editing",
     "files",
+    "forum",
     "handles",
     "invites",
     "members",

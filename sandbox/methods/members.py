@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sandbox.errors import bad_request
@@ -18,24 +19,30 @@ from sandbox.state import (
 # -- chats and members ---------------------------------------------------------------------
 
 
-def chat_member(spec: ApiSpec, user: dict[str, Any], status: str) -> dict[str, Any]:
-    """A ``ChatMember`` of the subtype matching ``status``."""
+def chat_member(
+    spec: ApiSpec,
+    user: dict[str, Any],
+    status: str,
+    rights: Mapping[str, bool] | None = None,
+) -> dict[str, Any]:
+    """A ``ChatMember`` of the subtype matching ``status``; ``rights`` adjust an administrator's."""
     if status == "creator":
         return spec.skeleton("ChatMemberOwner", status=status, user=user, is_anonymous=False)
     if status == "administrator":
-        rights = {
+        granted = {
             name: True
             for name, field in spec.fields_of("ChatMemberAdministrator").items()
             if field.required and name.startswith("can_") and name != "can_be_edited"
         }
-        rights["can_send_welcome_messages"] = True
+        granted["can_send_welcome_messages"] = True
+        granted.update(rights or {})
         return spec.skeleton(
             "ChatMemberAdministrator",
             status=status,
             user=user,
             can_be_edited=False,
             is_anonymous=False,
-            **rights,
+            **granted,
         )
     if status == "restricted":
         return spec.skeleton(
@@ -76,7 +83,8 @@ def get_chat_member(call: Call) -> dict[str, Any]:
     user = world.user_data(user_id)
     if user is None:
         raise bad_request("user not found", violation=False)
-    return chat_member(call.spec, user, _member_status(world, call.target, user_id))
+    rights = call.target.bot_rights if user_id == world.bot_id else None
+    return chat_member(call.spec, user, _member_status(world, call.target, user_id), rights)
 
 
 @handles("getChatAdministrators")
@@ -92,7 +100,7 @@ def get_chat_administrators(call: Call) -> list[dict[str, Any]]:
         if status in ADMIN_STATUSES and user is not None:
             admins.append(chat_member(call.spec, user, status))
     if chat.bot_status in ADMIN_STATUSES:
-        admins.append(chat_member(call.spec, world.bot_user(), chat.bot_status))
+        admins.append(chat_member(call.spec, world.bot_user(), chat.bot_status, chat.bot_rights))
     return admins
 
 
@@ -113,7 +121,7 @@ def leave_chat(call: Call) -> bool:
     chat = call.target
     if chat.is_private:
         raise bad_request("chat member status can't be changed in private chats")
-    old = chat_member(call.spec, world.bot_user(), chat.bot_status)
+    old = chat_member(call.spec, world.bot_user(), chat.bot_status, chat.bot_rights)
     chat.bot_status = "left"
     world.updates.push(
         "my_chat_member",

@@ -9,6 +9,7 @@ from sandbox.errors import bad_request
 from sandbox.formatting import FormattedText
 from sandbox.methods.base import Call, handles
 from sandbox.methods.files import input_file, photo_sizes
+from sandbox.methods.forum import check_thread, enter_thread, requested_thread
 from sandbox.rules import caption_text, message_text
 from sandbox.state import (
     StoredMessage,
@@ -47,7 +48,24 @@ def _markup(call: Call, content: dict[str, Any], stored_keyboard: list[list[str]
         chat.reply_keyboard = None
 
 
-def _reply(call: Call, content: dict[str, Any]) -> None:
+def _place(call: Call, content: dict[str, Any]) -> None:
+    """Put a message being sent into its thread and make it a reply, as asked."""
+    thread_id = requested_thread(call)
+    target = _reply_target(call)
+    if target is not None:
+        content["reply_to_message"] = target.quoted()
+        same_chat = target.message["chat"]["id"] == call.target.id
+        if thread_id is None and same_chat and target.message.get("is_topic_message"):
+            # A reply lands in the topic of the message it answers.
+            thread_id = target.thread_id
+            if thread_id is not None:
+                check_thread(call.target, thread_id)
+    if thread_id is not None:
+        enter_thread(call.target, thread_id, content)
+
+
+def _reply_target(call: Call) -> StoredMessage | None:
+    """The message of this chat the send replies to; ``None`` when it replies to none."""
     params = call.params
     reply = params.get("reply_parameters")
     if reply is None and "reply_to_message_id" in params:
@@ -56,17 +74,16 @@ def _reply(call: Call, content: dict[str, Any]) -> None:
             "allow_sending_without_reply": _legacy_bool(params.get("allow_sending_without_reply")),
         }
     if reply is None:
-        return
+        return None
     chat = call.target
     if "chat_id" in reply and reply["chat_id"] != chat.id:
         chat = call.world.find_chat(reply["chat_id"])
     target = chat.messages.get(reply["message_id"])
     if target is None:
         if reply.get("allow_sending_without_reply"):
-            return
+            return None
         raise bad_request("message to be replied not found")
-    quoted = {k: v for k, v in target.message.items() if k != "reply_to_message"}
-    content["reply_to_message"] = quoted
+    return target
 
 
 def _legacy_int(value: Any) -> int:
@@ -110,7 +127,7 @@ def _post(
 ) -> StoredMessage:
     keyboard: list[list[str]] = []
     _markup(call, content, keyboard)
-    _reply(call, content)
+    _place(call, content)
     stored = call.world.add_message(
         call.target,
         _sender(call),
@@ -179,7 +196,7 @@ def send_media_group(call: Call) -> list[dict[str, Any]]:
             prepared.append((content, stored_file.data))
     messages = []
     for content, data in prepared:
-        _reply(call, content)
+        _place(call, content)
         stored = call.world.add_message(
             call.target, _sender(call), content, from_bot=True, document_bytes=data
         )
@@ -192,6 +209,7 @@ def send_chat_action(call: Call) -> bool:
     """A typing indicator and the like; nothing stays in the chat."""
     if call.params["action"] not in CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
+    requested_thread(call)
     return True
 
 
@@ -234,6 +252,7 @@ def forward_message(call: Call) -> dict[str, Any]:
     else:
         origin = {"type": "chat", "date": original["date"], "sender_chat": source_chat.chat}
     content["forward_origin"] = origin
+    _place(call, content)
     stored = world.add_message(
         call.target,
         _sender(call),

@@ -115,6 +115,23 @@ def cohort() -> SandboxChat:
 
 
 @pytest.fixture
+def staff() -> SandboxChat:
+    return SandboxChat(id=-1009876543210, type="supergroup", title="Staff inbox")
+
+
+@pytest.fixture
+async def forum(
+    sandbox: Sandbox, raw: RawClient, ann: SandboxUser, staff: SandboxChat
+) -> SandboxChat:
+    """A forum supergroup owned by Ann with the bot as an administrator that manages topics;
+    the updates about it are already fetched."""
+    await sandbox.create_forum(ann, staff)
+    pending = await raw.ok("getUpdates")
+    await raw.ok("getUpdates", offset=pending[-1]["update_id"] + 1)
+    return staff
+
+
+@pytest.fixture
 def token() -> str:
     return TOKEN
 
