@@ -264,18 +264,25 @@ class _Checker:
         if not answer:
             self.add(_("the answer is missing."), line, key, lang)
             fine = False
-        for what, value in ((_("the question"), question), (_("the answer"), answer)):
-            length = telegram_length(value)
+        too_long = [
+            (
+                _(
+                    "the question is {length} characters long as Telegram counts it; one "
+                    "message holds at most {limit}."
+                ),
+                telegram_length(question),
+            ),
+            (
+                _(
+                    "the answer is {length} characters long as Telegram counts it; one "
+                    "message holds at most {limit}."
+                ),
+                telegram_length(answer),
+            ),
+        ]
+        for message, length in too_long:
             if length > MESSAGE_LIMIT:
-                self.add(
-                    _(
-                        "{what} is {length} characters long as Telegram counts it; "
-                        "one message holds at most {limit}."
-                    ).format(what=what, length=length, limit=MESSAGE_LIMIT),
-                    line,
-                    key,
-                    lang,
-                )
+                self.add(message.format(length=length, limit=MESSAGE_LIMIT), line, key, lang)
                 fine = False
         return LanguageText(question, answer, keywords) if fine else None
 
