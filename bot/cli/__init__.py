@@ -15,12 +15,12 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from bot.cli import announcements, registration, running, timetable
+from bot.cli import announcements, faq, registration, running, timetable
 from bot.cli.exits import EXIT_OK, EXIT_USAGE
 from bot.config import Settings, SettingsError, load_settings
 
 #: The command line's features, in the order ``--help`` lists them.
-FEATURES: tuple[ModuleType, ...] = (running, registration, timetable, announcements)
+FEATURES: tuple[ModuleType, ...] = (running, registration, timetable, announcements, faq)
 
 
 def _configure_logging(level: str) -> None:

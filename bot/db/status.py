@@ -45,3 +45,11 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+
+
+class StaffQuestionStatus(StrEnum):
+    """A trainee's question in the staff inbox."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    CLOSED = "closed"

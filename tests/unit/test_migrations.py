@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
+import bot.db.faq  # the FAQ's tables
 import bot.db.models  # noqa: F401  (registers the tables)
 from bot.db import migrate
 from bot.db.engine import create_engine
