@@ -16,6 +16,7 @@ BENCHMARKS = [
     "benchmarks.rush",
     "benchmarks.broadcast",
     "benchmarks.reminders",
+    "benchmarks.faq",
 ]
 
 

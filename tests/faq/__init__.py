@@ -1,0 +1,1 @@
+"""Tests of the FAQ: matching a trainee's question to the entries."""
