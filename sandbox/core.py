@@ -259,14 +259,25 @@ class SandboxCore(ForumActions):
         return state
 
     async def send_text(
-        self, user: SandboxUser, text: str, chat: SandboxChat | None = None
+        self,
+        user: SandboxUser,
+        text: str,
+        chat: SandboxChat | None = None,
+        *,
+        reply_to_message_id: int | None = None,
     ) -> dict[str, Any]:
-        """``user`` writes ``text`` (in private with the bot unless ``chat`` is given)."""
+        """``user`` writes ``text`` (in private with the bot unless ``chat`` is given), as a
+        reply to ``reply_to_message_id`` of that chat when given."""
         state = self._chat_for(user, chat)
         content: dict[str, Any] = {"text": text}
         entities = command_entities(text)
         if entities:
             content["entities"] = entities
+        if reply_to_message_id is not None:
+            target = state.messages.get(reply_to_message_id)
+            if target is None:
+                raise LookupError(f"no message {reply_to_message_id} to reply to")
+            content["reply_to_message"] = target.quoted()
         stored = self.world.add_message(state, user.to_api(), content, from_bot=False)
         self._push("message", stored.message)
         return stored.message

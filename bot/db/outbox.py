@@ -313,3 +313,29 @@ async def count_unsettled_due(session: AsyncSession, now: datetime) -> int:
         )
     )
     return int((await session.exec(statement)).one())
+
+
+async def sent_row(session: AsyncSession, chat_id: int, message_id: int) -> OutboxMessage | None:
+    """The queued message that became Telegram's message ``message_id`` in ``chat_id``."""
+    result = await session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.telegram_message_id == message_id
+        )
+    )
+    return result.first()
+
+
+async def latest_with_key_prefix(
+    session: AsyncSession, chat_id: int, prefix: str
+) -> OutboxMessage | None:
+    """The newest message queued for ``chat_id`` whose dedupe key starts with ``prefix``."""
+    result = await session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            col(OutboxMessage.dedupe_key).startswith(prefix, autoescape=True),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    return result.first()

@@ -19,9 +19,10 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.delivery.budget import prepaid
+from bot.delivery.topics import TopicBook, TopicKey, TopicLocks
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,20 @@ def keyboard(rows: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | 
 
 
 class AiogramTransport:
-    """Sends with an aiogram ``Bot`` and classifies Telegram's answers."""
+    """Sends with an aiogram ``Bot`` and classifies Telegram's answers.
 
-    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
+    ``topics`` keeps the threads of trainees' topics in staff groups (payloads with a
+    ``"topic"``, see :mod:`bot.delivery.topics`); without it such payloads go to the chat
+    itself.
+    """
+
+    def __init__(
+        self, bot: Bot, *, paid_broadcast: bool = False, topics: TopicBook | None = None
+    ) -> None:
         self._bot = bot
         self._paid = paid_broadcast or None
+        self._topics = topics
+        self._topic_locks = TopicLocks()
 
     async def deliver(self, chat_id: int, payload: dict[str, Any]) -> SendResult:
         try:
@@ -90,11 +100,27 @@ class AiogramTransport:
             return SendResult(Outcome.TRANSIENT, error=f"network: {exc}")
         return SendResult(Outcome.SENT, message_id=message_id)
 
-    async def _send(self, chat_id: int, payload: dict[str, Any]) -> int:
-        # The sender waited for the budget before this call and settles its outcome; the pin
-        # below is a call of its own, and waits for the budget like any other.
-        with prepaid():
-            message = await self._send_message(chat_id, payload)
+    async def _send(self, chat_id: int, payload: dict[str, Any]) -> int | None:
+        # The sender waited for the budget before this call and settles its outcome; making a
+        # topic, sending again into a new one and the pin are calls of their own, and wait for
+        # the budget like any other.
+        if payload.get("action") == "retire_topic":
+            await self._retire_topic(chat_id, payload)
+            return None
+        thread = await self._thread(chat_id, payload)
+        try:
+            with prepaid():
+                message = await self._send_message(chat_id, payload, thread)
+        except TelegramBadRequest as exc:
+            topic = payload.get("topic")
+            if thread is None or self._topics is None or not isinstance(topic, dict):
+                raise
+            if "thread not found" not in exc.message.lower():
+                raise
+            # Someone deleted the trainee's topic: a new one, and the message goes there.
+            await self._topics.forget(TopicKey.of(topic), chat_id, thread)
+            thread = await self._thread(chat_id, payload)
+            message = await self._send_message(chat_id, payload, thread)
         if payload.get("pin"):
             # The message itself went out, which is what counts: a pin that fails (no pin
             # right, a flood wait, the network) must not make it look unsent and go again.
@@ -106,15 +132,58 @@ class AiogramTransport:
                 log.warning("message %s in %s not pinned: %s", message.message_id, chat_id, exc)
         return message.message_id
 
-    async def _send_message(self, chat_id: int, payload: dict[str, Any]) -> Message:
+    async def _thread(self, chat_id: int, payload: dict[str, Any]) -> int | None:
+        """The forum thread this payload goes to: given, the trainee's topic, or none."""
+        given = payload.get("message_thread_id")
+        if isinstance(given, int):
+            return given
+        topic = payload.get("topic")
+        if self._topics is None or not isinstance(topic, dict):
+            return None
+        key = TopicKey.of(topic)
+        async with self._topic_locks.hold(key):
+            thread = await self._topics.thread_of(key, chat_id)
+            if thread is None:
+                name = str(topic.get("name") or key.user_id)[:128]
+                made = await self._bot.create_forum_topic(chat_id, name)
+                thread = made.message_thread_id
+                await self._topics.remember(key, chat_id, thread)
+        return thread
+
+    async def _retire_topic(self, chat_id: int, payload: dict[str, Any]) -> None:
+        """Rename and close a topic whose trainee asked to be forgotten; a topic already
+        renamed, closed or deleted counts as done."""
+        thread = int(payload["message_thread_id"])
+        name = payload.get("name")
+        if isinstance(name, str) and name:
+            try:
+                await self._bot.edit_forum_topic(chat_id, thread, name=name[:128])
+            except TelegramBadRequest as exc:
+                log.info("topic %s in %s not renamed: %s", thread, chat_id, exc.message)
+        try:
+            await self._bot.close_forum_topic(chat_id, thread)
+        except TelegramBadRequest as exc:
+            log.info("topic %s in %s not closed: %s", thread, chat_id, exc.message)
+
+    async def _send_message(
+        self, chat_id: int, payload: dict[str, Any], thread: int | None = None
+    ) -> Message:
         markup = keyboard(payload.get("buttons"))
         file_id = payload.get("file_id")
+        reply_to = payload.get("reply_to")
+        reply = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if isinstance(reply_to, int)
+            else None
+        )
         if file_id and payload.get("file_kind") == "photo":
             message = await self._bot.send_photo(
                 chat_id,
                 file_id,
                 caption=payload.get("caption"),
                 reply_markup=markup,
+                message_thread_id=thread,
+                reply_parameters=reply,
                 allow_paid_broadcast=self._paid,
             )
         elif file_id:
@@ -123,6 +192,8 @@ class AiogramTransport:
                 file_id,
                 caption=payload.get("caption"),
                 reply_markup=markup,
+                message_thread_id=thread,
+                reply_parameters=reply,
                 allow_paid_broadcast=self._paid,
             )
         else:
@@ -130,6 +201,8 @@ class AiogramTransport:
                 chat_id,
                 payload["text"],
                 reply_markup=markup,
+                message_thread_id=thread,
+                reply_parameters=reply,
                 allow_paid_broadcast=self._paid,
             )
         return message
