@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     send_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcast: bool = False
+    #: A trainee's question nobody answered for this many hours is raised again, once.
+    faq_raise_after_hours: float = Field(default=4.0, gt=0, le=24 * 14)
     #: Off only against a Bot API stand-in without limits (benchmarks of the update path).
     rate_budget: bool = True
 

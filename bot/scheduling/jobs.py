@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.delivery import outbox
 from bot.delivery.sender import Sender
 from bot.services import reminders
+from bot.services.faq import inbox
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,22 @@ async def plan_digests(
         added = await reminders.plan_digests(session, clock.now())
     if added:
         log.info("planned %s daily digests", added)
+        if sender is not None:
+            sender.wake()
+    return added
+
+
+async def raise_questions_again(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender: Sender | None = None,
+    after: timedelta = timedelta(hours=4),
+) -> int:
+    """Raise once more, in the staff group, questions left unanswered for ``after``."""
+    async with session_factory() as session:
+        added = await inbox.raise_again(session, after, clock)
+    if added:
+        log.info("raised %s unanswered questions again", added)
         if sender is not None:
             sender.wake()
     return added

@@ -24,6 +24,8 @@ PLAN_REMINDERS_ID: Final = "plan_reminders"
 PLAN_DIGESTS_ID: Final = "plan_digests"
 PLAN_REMINDERS_EVERY: Final = timedelta(minutes=5)
 PLAN_DIGESTS_EVERY: Final = timedelta(minutes=10)
+RAISE_QUESTIONS_ID: Final = "raise_questions_again"
+RAISE_QUESTIONS_EVERY: Final = timedelta(minutes=15)
 
 
 def build_scheduler(
@@ -32,10 +34,12 @@ def build_scheduler(
     sender: Sender | None,
     *,
     rate: float = reminders.DEFAULT_RATE,
+    raise_after: timedelta = timedelta(hours=4),
 ) -> AsyncIOScheduler:
     """The scheduler with the planning jobs added (not started: call ``start()`` when leading).
 
-    ``rate`` is the sender's pace, which the reminder planner spreads large cohorts by.
+    ``rate`` is the sender's pace, which the reminder planner spreads large cohorts by;
+    ``raise_after`` how long a trainee's question may wait before it is raised again.
     """
     scheduler = AsyncIOScheduler(
         timezone=UTC,
@@ -59,6 +63,20 @@ def build_scheduler(
         id=PLAN_DIGESTS_ID,
         name="plan the 08:00 digests",
         kwargs={"session_factory": session_factory, "clock": clock, "sender": sender},
+        replace_existing=True,
+        next_run_time=first_run,
+    )
+    scheduler.add_job(
+        jobs.raise_questions_again,
+        trigger=IntervalTrigger(seconds=RAISE_QUESTIONS_EVERY.total_seconds(), timezone=UTC),
+        id=RAISE_QUESTIONS_ID,
+        name="raise unanswered questions again",
+        kwargs={
+            "session_factory": session_factory,
+            "clock": clock,
+            "sender": sender,
+            "after": raise_after,
+        },
         replace_existing=True,
         next_run_time=first_run,
     )

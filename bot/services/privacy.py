@@ -16,6 +16,7 @@ from bot.db import users as users_db
 from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.services.countries import resolve_country
+from bot.services.faq import inbox
 from bot.services.registration.answers import (
     InvalidAnswer,
     clean_country,
@@ -117,6 +118,7 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
         "registrations": [],
         "enrolments": [],
         "roles": [],
+        "questions": await inbox.questions_data(session, user_id),
     }
     for entry in await reg_db.entries_of_user(session, user_id):
         cohort = await reg_db.get_cohort(session, entry.cohort_id)
@@ -183,6 +185,8 @@ async def forget_me(
     # Nothing queued for the person's sessions reaches them any more.
     await timetable_db.drop_pending_reminders(session, user_id)
     await timetable_db.drop_pending_digests(session, user_id)
+    # What they asked the FAQ and the team: the texts go, the staff's topics are closed.
+    await inbox.forget_questions(session, user_id, now)
     await session.flush()
     for cohort_id in dict.fromkeys(freed):
         cohort = await reg_db.get_cohort(session, cohort_id)

@@ -608,3 +608,20 @@ def _xlsx_entries(
             _("The file has a header on row {row} but no entries below it.").format(row=header_row)
         )
     return checker.result(entries)
+
+
+def looks_like_faq(data: bytes, filename: str) -> bool:
+    """Whether a file sent to the bot is meant as an FAQ: YAML, or a workbook whose header
+    names the FAQ's columns (a roster or a timetable workbook is not)."""
+    name = filename.lower()
+    if name.endswith((".yaml", ".yml")):
+        return True
+    if not name.endswith(".xlsx"):
+        return False
+    try:
+        for rows in _sheet_rows(data):
+            if any(_header(cells) is not None for _n, cells in rows[:HEADER_SEARCH_ROWS]):
+                return True
+    except Exception:  # a damaged workbook is someone else's problem to report
+        return False
+    return False

@@ -121,7 +121,8 @@ def _as_parsed(entry: FaqEntry) -> ParsedEntry:
     return ParsedEntry(entry.key, entry.category, texts)
 
 
-async def _programme_id(session: AsyncSession, programme_code: str) -> int:
+async def programme_id_of(session: AsyncSession, programme_code: str) -> int:
+    """The id of the programme with this code; raises :class:`UnknownProgramme`."""
     programme = await reg_db.get_programme_by_code(session, programme_code)
     if programme is None or programme.id is None:
         raise UnknownProgramme(programme_code)
@@ -143,7 +144,7 @@ async def import_faq(
     nothing is written; so does ``dry_run``, with the figures an import would have. Raises
     :class:`UnknownProgramme`.
     """
-    programme_id = await _programme_id(session, programme_code)
+    programme_id = await programme_id_of(session, programme_code)
     parsed = parse_faq(data, filename)
     if not parsed.ok:
         return FaqOutcome(problems=list(parsed.problems))
@@ -342,7 +343,7 @@ async def export_faq(session: AsyncSession, programme_code: str, fmt: str) -> by
     """The programme's FAQ as ``yaml`` or ``xlsx`` bytes; raises :class:`UnknownProgramme`."""
     if fmt not in FORMATS.values():
         raise ValueError(f"unknown format {fmt!r}")
-    programme_id = await _programme_id(session, programme_code)
+    programme_id = await programme_id_of(session, programme_code)
     entries = [
         _as_parsed(entry) for entry in await faq_db.entries_of_programme(session, programme_id)
     ]
