@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -33,8 +34,10 @@ from bot.delivery.budget import BudgetLimits, RateBudget
 from bot.delivery.leader import leadership
 from bot.delivery.requests import AnswerFirstMiddleware, BudgetMiddleware, Unreachable
 from bot.delivery.sender import Sender, SenderConfig
+from bot.delivery.topics import StaffTopics
 from bot.delivery.transport import AiogramTransport
 from bot.services import announcements, people
+from bot.services.faq import asking
 from bot.services.timezones import resolve_timezone_text
 from bot.telegram_models import keep_response_models
 
@@ -94,6 +97,7 @@ def build_dispatcher(
     sender: Sender | None = None,
     storage: BaseStorage | None = None,
     recent: people.RecentSenders | None = None,
+    matchers: asking.Matchers | None = None,
 ) -> Dispatcher:
     """The production Dispatcher: middlewares, every router, the error handler.
 
@@ -110,6 +114,7 @@ def build_dispatcher(
         session_factory=session_factory,
         sender=sender,
         recent_senders=recent,
+        matchers=matchers or asking.Matchers(),
     )
     answer_first = AnswerFirstMiddleware()
     dp["updates_in_progress"] = lambda: answer_first.handling
@@ -130,6 +135,8 @@ class AppContext:
     session_factory: async_sessionmaker[AsyncSession]
     clock: Clock
     recent: people.RecentSenders
+    #: Each programme's FAQ matcher, built once and kept until the FAQ changes.
+    matchers: asking.Matchers = field(default_factory=asking.Matchers)
 
 
 @asynccontextmanager
@@ -192,7 +199,11 @@ class Application:
 
         async with leadership(self.engine):
             scheduler = build_scheduler(
-                self.session_factory, self.clock, self.sender, rate=self.settings.send_rate
+                self.session_factory,
+                self.clock,
+                self.sender,
+                rate=self.settings.send_rate,
+                raise_after=timedelta(hours=self.settings.faq_raise_after_hours),
             )
             scheduler.start()
             stop_progress = asyncio.Event()
@@ -296,7 +307,11 @@ def build_application(context: AppContext, bot_session: BaseSession | None = Non
     )
     sender = Sender(
         context.session_factory,
-        AiogramTransport(bot, paid_broadcast=settings.paid_broadcast),
+        AiogramTransport(
+            bot,
+            paid_broadcast=settings.paid_broadcast,
+            topics=StaffTopics(context.session_factory, context.clock),
+        ),
         context.clock,
         SenderConfig(rate=settings.send_rate),
         budget=budget,
@@ -308,5 +323,6 @@ def build_application(context: AppContext, bot_session: BaseSession | None = Non
         clock=context.clock,
         sender=sender,
         recent=context.recent,
+        matchers=context.matchers,
     )
     return Application(context=context, bot=bot, dp=dp, sender=sender, budget=budget)

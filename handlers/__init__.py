@@ -27,6 +27,9 @@ def build_root_router() -> Router:
         start,
         timezone,
     )
+    from handlers.faq import organiser as faq_organiser
+    from handlers.faq import staff as faq_staff
+    from handlers.faq import trainee as faq_trainee
     from handlers.registration import codes as registration_codes
     from handlers.registration import enrolments as registration_enrolments
     from handlers.registration import form as registration_form
@@ -39,8 +42,10 @@ def build_root_router() -> Router:
     # before /start so that a /start with a code reaches it; the fallback last.
     order = (
         groups,
+        faq_staff,
         admin,
         timetable_organiser,
+        faq_organiser,
         registration_organiser,
         roster,
         announcements,
@@ -53,6 +58,7 @@ def build_root_router() -> Router:
         timezone,
         timetable_trainee,
         reminders,
+        faq_trainee,
         fallback,
     )
     for module in order:

@@ -25,6 +25,7 @@ TRAINEE_COMMANDS: list[tuple[str, str]] = [
     ("next", N_("The next session and its link")),
     ("calendar", N_("The timetable as a calendar file")),
     ("reminders", N_("When I remind you")),
+    ("faq", N_("Questions and answers")),
     ("profile", N_("What I know about you")),
     ("group", N_("A link to your cohort's group chat")),
     ("withdraw", N_("Leave a cohort")),
@@ -41,6 +42,7 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("invite", N_("A cohort's registration link")),
     ("announce", N_("Send an announcement")),
     ("campaigns", N_("Recent and scheduled announcements")),
+    ("inbox", N_("Trainees' questions waiting for an answer")),
     ("grant", N_("Give someone a role in a programme")),
     ("revoke", N_("Take a role away")),
 ]

@@ -57,8 +57,10 @@ def test_routers_match_in_order() -> None:
     names = [router.name for router in build_root_router().sub_routers]
     assert names == [
         "groups",
+        "faq.staff",
         "admin",
         "timetable.organiser",
+        "faq.organiser",
         "registration.organiser",
         "roster",
         "announcements",
@@ -71,5 +73,6 @@ def test_routers_match_in_order() -> None:
         "timezone",
         "timetable.trainee",
         "reminders",
+        "faq.trainee",
         "fallback",
     ]

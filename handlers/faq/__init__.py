@@ -1,0 +1,1 @@
+"""The FAQ's routers: the trainee's questions, the staff inbox, the organisers' FAQ files."""
