@@ -55,12 +55,14 @@ from bot.demo_seed import (
 )
 from bot.scheduling import jobs
 from bot.services.roster import importing as roster_import
-from sandbox import Limits, Sandbox, SandboxUser, TranscriptEntry
+from sandbox import Limits, Sandbox, SandboxChat, SandboxUser, TranscriptEntry
 
 DEMO_TRAINEE = SandboxUser(id=424242, first_name="Amina", last_name="Nakato", language_code="en")
 DEMO_ADMIN = SandboxUser(id=434343, first_name="Li", last_name="Na", language_code="en")
 #: Roster trainee N registers from the Telegram account ``ROSTER_ACCOUNTS + N``.
 ROSTER_ACCOUNTS = 500_000
+#: The programme team's supergroup, topics on: questions the FAQ cannot answer arrive there.
+STAFF_GROUP = SandboxChat(id=-1001000000777, type="supergroup", title="Programme team")
 DEFAULT_MOVE = timedelta(hours=1)
 
 HELP = """Demo commands:
@@ -74,6 +76,8 @@ HELP = """Demo commands:
                    as the organiser, send the timetable with the next session moved
                    (default 1h; -30m moves it earlier), then press Confirm
   :admin           speak as the organiser (an admin) — :trainee to switch back
+  :staff TEXT      as the organiser, answer in the staff group's topic of the last trainee
+                   who asked something the FAQ could not answer
   :file PATH       send a file to the bot as the current person
   :help            this list
   Ctrl-D           end the demo"""
@@ -182,6 +186,7 @@ async def run_demo(
             try:
                 with tempfile.TemporaryDirectory(prefix="trainee-bot-demo-") as workdir:
                     demo = _Demo(sb, app, clock, world, Path(workdir), out)
+                    await demo.link_staff_group()
                     await demo.introduce(folder)
                     await demo.chat()
             finally:
@@ -228,6 +233,15 @@ class _Demo:
 
     # -- the story ----------------------------------------------------------------------------
 
+    async def link_staff_group(self) -> None:
+        """The organiser makes the programme team's forum the staff inbox."""
+        await self.sb.create_forum(DEMO_ADMIN, STAFF_GROUP)
+        await self.sb.send_text(
+            DEMO_ADMIN, f"/link_staff {self.world.programme_code}", chat=STAFF_GROUP
+        )
+        await self.settle()
+        self.screens[STAFF_GROUP.id] = _Screen(self.out, "staff group")
+
     async def introduce(self, folder: Path) -> None:
         w = self.world
         samples = w.samples
@@ -237,6 +251,11 @@ class _Demo:
             f"  cohort {w.cohort_code}, {w.cohort_name}: {w.trainees} trainees "
             f"({samples.roster_name}), {w.sessions} sessions ({samples.timetable_name})"
         )
+        if w.faq_entries:
+            self.say(
+                f"  FAQ: {w.faq_entries} questions and answers (faq.yaml); the staff group "
+                f"“{STAFF_GROUP.title}” gets what the FAQ cannot answer"
+            )
         for code, mode in w.other_cohorts:
             how = {
                 "open": "anyone may register",
@@ -255,6 +274,9 @@ class _Demo:
         self.say("     session arrives; wait on (:wait 1d) for the one 15 minutes before.")
         self.say("  3. :move-next 1h sends, as the organiser, the timetable with the next session")
         self.say("     an hour later; type 1 to Confirm, and the trainee gets the change notice.")
+        self.say("  4. As the trainee, type a question (how do I join ClassIn, 证书什么时候发):")
+        self.say("     the FAQ answers in your language; ask something else (the weather) and")
+        self.say("     it goes to the staff group; :staff It will be sunny answers from there.")
         self.say(HELP)
 
     async def show_time(self) -> None:
@@ -372,6 +394,8 @@ class _Demo:
             return False
         if command in (":move-next", ":move"):
             return await self.move_next(argument)
+        if command == ":staff":
+            return await self.staff_answer(argument)
         if command == ":file":
             path = Path(argument)
             content = await asyncio.to_thread(_read_file, path)
@@ -382,6 +406,14 @@ class _Demo:
             return True
         self.say(HELP)
         return False
+
+    async def staff_answer(self, text: str) -> bool:
+        topics = self.sb.topics(STAFF_GROUP.id)
+        if not text or not topics:
+            self.say("   (type :staff TEXT once a trainee's question has reached the staff group)")
+            return False
+        await self.sb.post_in_topic(DEMO_ADMIN, STAFF_GROUP, topics[-1].message_thread_id, text)
+        return True
 
     def become(self, user: SandboxUser, role: str) -> None:
         if user.id not in self.screens:

@@ -28,6 +28,7 @@ from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.services import programmes, timetable
 from bot.services.countries import country_name
+from bot.services.faq import library as faq_library
 from bot.services.roster import importing as roster_import
 from bot.services.timetable.files import parse_timetable
 
@@ -36,6 +37,7 @@ DEFAULT_EXAMPLES: Final = Path(__file__).resolve().parent.parent / "examples"
 PROGRAMME_FILE: Final = "programme.yaml"
 ROSTER_FILES: Final = ("roster.csv", "roster.xlsx")
 TIMETABLE_FILES: Final = ("timetable.csv", "timetable.ics")
+FAQ_FILE: Final = "faq.yaml"
 #: How long before the first session the demo's clock starts: the day-before reminder is
 #: two hours ahead.
 LEAD_BEFORE_FIRST: Final = timedelta(days=1, hours=2)
@@ -60,6 +62,8 @@ class Samples:
     roster: bytes
     timetable_name: str
     timetable: bytes
+    #: The FAQ, when the folder has one.
+    faq: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class DemoWorld:
     trainees: int
     sessions: int
     samples: Samples
+    #: How many FAQ entries were imported (0 without an FAQ file).
+    faq_entries: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ def load_samples(folder: Path) -> Samples:
             roster=roster.read_bytes(),
             timetable_name=timetable_path.name,
             timetable=timetable_path.read_bytes(),
+            faq=(folder / FAQ_FILE).read_bytes() if (folder / FAQ_FILE).is_file() else None,
         )
     except (OSError, UnicodeDecodeError) as exc:
         raise DemoSetupError(f"{folder}: cannot read the sample files ({exc})") from exc
@@ -211,6 +218,17 @@ async def seed(
             )
         except ValueError as exc:
             raise DemoSetupError(f"{samples.timetable_name}: not imported ({exc})") from exc
+    faq_entries = 0
+    if samples.faq is not None:
+        async with session_factory() as session:
+            faq = await faq_library.import_faq(
+                session, spec.code, samples.faq, FAQ_FILE, clock.now()
+            )
+        if faq.result is None:
+            reasons = "; ".join(p.message for p in faq.problems[:5])
+            raise DemoSetupError(f"{FAQ_FILE}: not imported ({reasons})")
+        faq_entries = len(faq.result.created) + len(faq.result.updated)
+        faq_entries += len(faq.result.unchanged)
     return DemoWorld(
         programme_code=spec.code,
         programme_title=spec.titles.get("en") or next(iter(spec.titles.values())),
@@ -223,6 +241,7 @@ async def seed(
         trainees=len(outcome.result.entries),
         sessions=len(applied.diff.new),
         samples=samples,
+        faq_entries=faq_entries,
     )
 
 

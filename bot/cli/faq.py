@@ -1,4 +1,4 @@
-"""``trainee-bot faq import FILE --programme CODE`` and ``faq export --programme CODE -o FILE``.
+"""``trainee-bot faq import``, ``export``, ``ask`` and ``stats``.
 
 Import makes the file the programme's FAQ (YAML in the shape of ``examples/faq.yaml``, or an
 XLSX workbook) and prints what changed and which entries lack which languages; a bad file is
@@ -6,6 +6,11 @@ refused whole, each problem on its own line, exit 1, nothing changed. ``--dry-ru
 tells; ``--json`` prints the figures (or the problems) as JSON. Export writes YAML or XLSX,
 chosen by the output's suffix. An unknown programme or an unreadable file is exit 1, an
 output suffix we cannot write is exit 2.
+
+``faq ask --programme CODE --lang LL "text" [--json]`` asks the matcher the bot uses and
+prints ``{"matches": [{"id": ..., "score": ...}], "escalate": true|false}``, best first (it
+logs nothing). ``faq stats --programme CODE [--json]`` prints what was asked, the hit rate,
+the escalations and the median time to a staff answer.
 """
 
 from __future__ import annotations
@@ -21,17 +26,18 @@ from bot.app import app_context
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.i18n import SUPPORTED_LOCALES, use_locale
 from bot.i18n import gettext as _
-from bot.i18n import use_locale
 from bot.services.faq import library
+from bot.services.faq.stats import faq_stats
 
 TITLE = "faq"
 COMMANDS = ("faq",)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``faq import`` and ``faq export``."""
-    parser = sub.add_parser("faq", help="import or export a programme's FAQ")
+    """Register ``faq import``, ``export``, ``ask`` and ``stats``."""
+    parser = sub.add_parser("faq", help="a programme's FAQ: import, export, ask, stats")
     actions = parser.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
     importing = actions.add_parser(
         "import", help="make a YAML or XLSX file the programme's FAQ, all or nothing"
@@ -47,6 +53,16 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     exporting.add_argument(
         "-o", "--output", type=Path, required=True, help="the file (.yaml, .yml or .xlsx)"
     )
+    asking = actions.add_parser("ask", help="what the bot would answer to a question")
+    asking.add_argument("--programme", required=True, help="the programme's code")
+    asking.add_argument(
+        "--lang", required=True, choices=sorted(SUPPORTED_LOCALES), help="the asker's language"
+    )
+    asking.add_argument("text", help="the question, as a trainee would type it")
+    asking.add_argument("--json", action="store_true", help="print JSON")
+    stats = actions.add_parser("stats", help="what was asked, hit rate, time to a staff answer")
+    stats.add_argument("--programme", required=True, help="the programme's code")
+    stats.add_argument("--json", action="store_true", help="print JSON")
 
 
 async def run_command(
@@ -61,7 +77,63 @@ async def run_command(
             return await _import(args, settings, clock)
         if args.faq_command == "export":
             return await _export(args.programme, args.output, settings)
+        if args.faq_command == "ask":
+            return await _ask(args, settings)
+        if args.faq_command == "stats":
+            return await _stats(args, settings)
     return None
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    async with app_context(settings) as context, context.session_factory() as session:
+        try:
+            programme_id = await library.programme_id_of(session, args.programme)
+        except library.UnknownProgramme:
+            _err(_("There is no programme {code}.").format(code=args.programme))
+            return EXIT_FAILED
+        verdict = await context.matchers.ask(session, programme_id, args.text, args.lang)
+    matches = [{"id": m.id, "score": round(m.score, 4)} for m in verdict.matches]
+    if args.json:
+        _print_json({"matches": matches, "escalate": verdict.escalate})
+        return EXIT_OK
+    for match in matches:
+        print(f"{match['score']:.3f}  {match['id']}")
+    print(_("A person answers this one.") if verdict.escalate else _("The FAQ answers this one."))
+    return EXIT_OK
+
+
+async def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    async with app_context(settings) as context, context.session_factory() as session:
+        try:
+            programme_id = await library.programme_id_of(session, args.programme)
+        except library.UnknownProgramme:
+            _err(_("There is no programme {code}.").format(code=args.programme))
+            return EXIT_FAILED
+        stats = await faq_stats(session, programme_id)
+    if args.json:
+        _print_json(stats.as_json())
+        return EXIT_OK
+    median = (
+        _("{minutes} min").format(minutes=stats.median_answer_minutes)
+        if stats.median_answer_minutes is not None
+        else "—"
+    )
+    print(_("Questions asked: {count}").format(count=stats.asked))
+    print(
+        _("Answered by the FAQ: {share:.0%} of {count} typed").format(
+            share=stats.hit_rate, count=stats.typed
+        )
+    )
+    print(_("Did it help: {yes} yes, {no} no").format(yes=stats.helped_yes, no=stats.helped_no))
+    print(
+        _("Passed to the team: {count} ({open} open)").format(
+            count=stats.to_staff, open=stats.open_now
+        )
+    )
+    print(_("Median time to a staff answer: {median}").format(median=median))
+    for key, count in stats.top:
+        print(f"  {count:>4}  {key}")
+    return EXIT_OK
 
 
 def _err(message: str) -> None:
