@@ -159,3 +159,24 @@ def test_durations_typed_in_the_demo() -> None:
     assert parse_duration("-30m") is None
     assert parse_duration("soon") is None
     assert describe_duration(timedelta(days=1, hours=2)) == "1 day 2 hours"
+
+
+def test_demo_faq_answers_in_arabic_and_the_staff_group_answers_the_rest(tmp_path: Path) -> None:
+    out, shown = _run_demo(
+        tmp_path,
+        [
+            ":register 8",
+            "1",
+            "كيف أنضم للدروس عبر classin",
+            "what will the weather be like tomorrow",
+            ":staff It will be sunny, 24 degrees.",
+        ],
+    )
+    _asked, _welcomed, answered, escalated, replied = shown
+    assert "FAQ: 15 questions and answers (faq.yaml)" in out
+    # The Arabic answer of the FAQ's entry on joining ClassIn.
+    assert "ثبّت تطبيق ClassIn" in answered
+    # The weather is not in the FAQ: the staff group's topic of the trainee gets it.
+    assert "Question from Mohamed Abdelrahman Hassan" in escalated
+    assert "what will the weather be like tomorrow" in escalated
+    assert "It will be sunny, 24 degrees." in replied

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.clock import ManualClock
 from bot.scheduling import jobs
 from bot.services.faq import library
+from bot.services.faq.stats import faq_stats
 from sandbox import Sandbox, SandboxChat, SandboxUser
 from sandbox.models import TranscriptEntry
 from tests.faq.import_support import FAQ_YAML
@@ -120,6 +121,11 @@ async def test_off_topic_goes_to_the_staff_topic_and_the_reply_comes_back(
     reply = await sandbox.next_bot_message(trainee.id)
     assert "Answer from the programme team" in reply.content
     assert "Rain is likely; yes." in reply.content
+    async with running_bot.session_factory() as session:
+        programme_id = await library.programme_id_of(session, PROGRAMME)
+        figures = await faq_stats(session, programme_id)
+    assert (figures.typed, figures.escalated, figures.to_staff) == (1, 1, 1)
+    assert figures.staff_answered == 1
 
 
 async def test_a_deleted_topic_is_made_again_and_nothing_is_lost(

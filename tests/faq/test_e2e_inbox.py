@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.clock import ManualClock
-from bot.db.faq import FaqAsk, StaffQuestion
+from bot.db.faq import FaqAsk, FaqEntry, StaffQuestion
 from bot.scheduling import jobs
 from bot.services.faq import library
 from sandbox import Sandbox, SandboxChat, SandboxUser
@@ -192,3 +192,41 @@ async def test_forgetme_erases_the_questions_and_closes_the_topic(
         asks = (await session.exec(select(FaqAsk))).all()
     assert [q.text for q in questions] == [None]
     assert all(a.text is None and a.user_id is None for a in asks)
+
+
+async def test_an_faq_file_sent_by_an_organiser_is_previewed_then_imported(
+    running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
+) -> None:
+    async with running_bot.session_factory() as session:
+        await make_cohort(session, "DT27-A", programme_code=PROGRAMME)
+    broken = b"- id: visa\n  category: logistics\n  xx:\n    q: What?\n    a: That.\n"
+    await sandbox.send_document(admin, "faq.yaml", broken)
+    refused = await sandbox.next_bot_message(admin.id)
+    assert "was not imported; nothing changed" in refused.content
+    assert "xx" in refused.content
+
+    await sandbox.send_document(admin, "faq.yaml", FAQ_YAML.read_bytes())
+    preview = await sandbox.next_bot_message(admin.id)
+    assert "ready to import" in preview.content
+    assert "New: 15" in preview.content
+    async with running_bot.session_factory() as session:
+        assert (await session.exec(select(FaqEntry))).all() == []
+    await sandbox.press_button(admin, preview.message_id, _button(preview, "Confirm"))
+    await sandbox.settle()
+    [done] = [e for e in sandbox.transcript(admin.id) if e.message_id == preview.message_id]
+    assert "imported" in done.content
+    async with running_bot.session_factory() as session:
+        assert len((await session.exec(select(FaqEntry))).all()) == 15
+
+
+async def test_a_trainee_sending_a_file_is_not_taken_for_an_organiser(
+    running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    trainee = SandboxUser(id=7207, first_name="Ivo", language_code="en")
+    await _setup(running_bot, clock, trainee, "en")
+    await sandbox.send_document(trainee, "faq.yaml", FAQ_YAML.read_bytes())
+    await sandbox.settle()
+    async with running_bot.session_factory() as session:
+        entries = (await session.exec(select(FaqEntry))).all()
+    assert len(entries) == 15  # the ones imported by the set-up, untouched
+    assert all(e.updated_at == entries[0].updated_at for e in entries)

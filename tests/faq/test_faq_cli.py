@@ -116,3 +116,43 @@ def test_installed_command(cli: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "New: 15" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_ask_prints_the_matchers_verdict_as_json(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["faq", "import", str(FAQ_YAML), "--programme", PROGRAMME]) == 0
+    capsys.readouterr()
+    ask = ["faq", "ask", "--programme", PROGRAMME, "--json"]
+    assert main([*ask, "--lang", "ar", "متى أحصل على الشهادة"]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert set(verdict) == {"matches", "escalate"}
+    assert verdict["matches"][0]["id"] == "certificate"
+    assert verdict["escalate"] is False
+    scores = [m["score"] for m in verdict["matches"]]
+    assert scores == sorted(scores, reverse=True)
+
+    assert main([*ask, "--lang", "en", "who won the football match last night"]) == 0
+    assert json.loads(capsys.readouterr().out)["escalate"] is True
+
+    assert main([*ask, "--lang", "zh", "错过的课可以回看录像吗"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches"][0]["id"] == "recordings"
+
+
+def test_ask_and_stats_refuse_an_unknown_programme(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["faq", "ask", "--programme", "NOPE", "--lang", "en", "hello"]) == 1
+    assert "There is no programme NOPE." in capsys.readouterr().err
+    assert main(["faq", "stats", "--programme", "NOPE"]) == 1
+
+
+def test_stats_of_a_programme_nobody_asked_yet(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["faq", "import", str(FAQ_YAML), "--programme", PROGRAMME]) == 0
+    capsys.readouterr()
+    assert main(["faq", "stats", "--programme", PROGRAMME, "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["asked"] == 0
+    assert stats["median_minutes_to_staff_answer"] is None
