@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import snowballstemmer
 
@@ -165,9 +165,17 @@ def stem(word: str, lang: str) -> str:
     return word
 
 
+#: Phrases that mean one thing as a whole: Arabic "via the internet" is "online" (a session),
+#: not the internet connection a dropped call is about.
+_PHRASES: Final = {"عبر الانترنت": "اونلاين", "على الانترنت": "اونلاين"}
+
+
 def words(text: str) -> Iterator[str]:
     """The folded words of ``text``, Chinese runs segmented, stop words kept."""
-    for run in _WORD.findall(fold(text)):
+    folded = fold(text)
+    for phrase, word in _PHRASES.items():
+        folded = folded.replace(phrase, word)
+    for run in _WORD.findall(folded):
         if _HAN.match(run):
             yield from (w for w in _segmenter().cut(run) if w.strip())
         else:
