@@ -167,7 +167,7 @@ def test_demo_faq_answers_in_arabic_and_the_staff_group_answers_the_rest(tmp_pat
         [
             ":register 8",
             "1",
-            "كيف أنضم للدروس عبر classin",
+            "كيف انضم الى classin",
             "what will the weather be like tomorrow",
             ":staff It will be sunny, 24 degrees.",
         ],

@@ -81,8 +81,8 @@ async def test_the_faq_menu_goes_from_topics_to_questions_to_an_answer(
 async def test_only_a_programme_admin_links_the_staff_group(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
-    trainee = SandboxUser(id=7202, first_name="Ana", language_code="es")
-    await _setup(running_bot, clock, trainee, "es")
+    trainee = SandboxUser(id=7202, first_name="Ana", language_code="en")
+    await _setup(running_bot, clock, trainee, "en")
     await sandbox.create_forum(admin, STAFF)
     await sandbox.join_chat(trainee, STAFF)
     await sandbox.settle()
