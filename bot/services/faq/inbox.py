@@ -540,10 +540,11 @@ async def raise_again(session: AsyncSession, after: timedelta, clock: Clock) -> 
             buttons = _buttons(question.id, question.guesses)
         payload: dict[str, Any] = {"text": text, "buttons": buttons, "question_id": question.id}
         if staff_chat.has_topics and question.user_id is not None:
+            asker = await asker_of(session, question.user_id, question.lang)
             payload["topic"] = {
                 "programme_id": question.programme_id,
                 "user_id": question.user_id,
-                "name": str(question.user_id),
+                "name": topic_name(asker) if asker is not None else str(question.user_id),
             }
         raised += await enqueue(
             session,
