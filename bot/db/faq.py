@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db.models import utcnow
@@ -152,6 +152,23 @@ async def entries_of_programme(session: AsyncSession, programme_id: int) -> list
         .order_by(col(FaqEntry.position), col(FaqEntry.id))
     )
     return list(result.all())
+
+
+async def entries_stamp(session: AsyncSession, programme_id: int) -> tuple[int, int, object]:
+    """What changes whenever a programme's entries do (count, newest id, latest update, as the
+    database gives it): one small query, so that a kept matcher can be checked without
+    reading the entries."""
+    row = (
+        await session.exec(
+            select(
+                func.count(col(FaqEntry.id)),
+                func.max(col(FaqEntry.id)),
+                func.max(col(FaqEntry.updated_at)),
+            ).where(FaqEntry.programme_id == programme_id)
+        )
+    ).one()
+    count, newest, updated = row
+    return int(count or 0), int(newest or 0), updated
 
 
 async def get_entry(session: AsyncSession, programme_id: int, key: str) -> FaqEntry | None:

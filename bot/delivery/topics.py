@@ -103,6 +103,3 @@ class TopicLocks:
             if not self._users[key]:
                 del self._users[key]
                 del self._locks[key]
-
-    def __len__(self) -> int:
-        return len(self._locks)

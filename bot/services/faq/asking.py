@@ -26,15 +26,11 @@ from bot.services.faq.matching import EntryText, Matcher, Verdict
 _T = TypeVar("_T")
 
 
-def _stamp(entries: list[FaqEntry]) -> tuple[int, datetime | None]:
-    return len(entries), max((e.updated_at for e in entries), default=None)
-
-
 class Matchers:
     """Each programme's matcher, rebuilt when its FAQ was imported again."""
 
     def __init__(self) -> None:
-        self._kept: dict[int, tuple[tuple[int, datetime | None], Matcher]] = {}
+        self._kept: dict[int, tuple[tuple[int, int, object], Matcher]] = {}
         self._lock = asyncio.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faq-matcher")
 
@@ -48,7 +44,7 @@ class Matchers:
         return await self.run(lambda: matcher.ask(text, lang))
 
     async def of(self, session: AsyncSession, programme_id: int) -> Matcher:
-        stamp = _stamp(await faq_db.entries_of_programme(session, programme_id))
+        stamp = await faq_db.entries_stamp(session, programme_id)
         kept = self._kept.get(programme_id)
         if kept is not None and kept[0] == stamp:
             return kept[1]
