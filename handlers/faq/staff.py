@@ -99,7 +99,8 @@ async def on_staff_message(
     bot: Bot,
     sender: inbox.Waker | None = None,
 ) -> None:
-    """A staff member wrote in a trainee's topic, or replied to a question's copy."""
+    """A staff member wrote in a trainee's topic, or replied to a question's copy (in the
+    staff group, or in an organiser's private chat)."""
     if message.from_user is None or message.from_user.is_bot or not message.text:
         raise SkipHandler
     reply = message.reply_to_message
@@ -285,45 +286,6 @@ async def cmd_inbox(
     await message.answer(fit_lines(shown))
 
 
-async def on_admin_reply(
-    message: Message,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    bot: Bot,
-    sender: inbox.Waker | None = None,
-) -> None:
-    """An organiser replied in their private chat to the copy of a question."""
-    reply = message.reply_to_message
-    if (
-        message.from_user is None
-        or not message.text
-        or message.text.startswith("/")
-        or reply is None
-        or reply.from_user is None
-        or reply.from_user.id != bot.id
-    ):
-        raise SkipHandler
-    question = await inbox.question_in(session, message.chat.id, None, reply.message_id)
-    if question is None:
-        raise SkipHandler
-    sent = await inbox.answer_from_staff(
-        session,
-        settings,
-        question,
-        message.chat.id,
-        message.message_id,
-        message.text,
-        clock,
-        sender,
-    )
-    await message.reply(
-        _("✓ Sent to the trainee.")
-        if sent
-        else _("This trainee has left and can no longer be reached.")
-    )
-
-
 def build_router() -> Router:
     """A new router with this module's handlers, in the order they are tried."""
     router = Router(name="faq.staff")
@@ -334,7 +296,12 @@ def build_router() -> Router:
         cmd_inbox, F.chat.type == ChatType.PRIVATE, Command("inbox"), IsAnyAdmin()
     )
     router.message.register(
-        on_admin_reply, F.chat.type == ChatType.PRIVATE, F.reply_to_message, IsAnyAdmin()
+        on_staff_message,
+        F.chat.type == ChatType.PRIVATE,
+        F.reply_to_message,
+        F.text,
+        ~F.text.startswith("/"),
+        IsAnyAdmin(),
     )
     router.callback_query.register(on_send_entry, F.data.startswith(inbox.SEND_PREFIX + ":"))
     router.callback_query.register(on_claim, F.data.startswith(inbox.CLAIM_PREFIX + ":"))
