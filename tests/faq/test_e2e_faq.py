@@ -5,58 +5,14 @@ comes back to them. The real bot, polling the sandbox over HTTP."""
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from bot.scheduling import jobs
 from bot.services.faq import library
 from bot.services.faq.stats import faq_stats
 from sandbox import Sandbox, SandboxChat, SandboxUser
-from sandbox.models import TranscriptEntry
-from tests.faq.import_support import FAQ_YAML
+from tests.faq.e2e_support import ask, button, delivered, link_staff, setup
 from tests.support.e2e import RunningBot
-from tests.timetable.support import add_trainee, make_cohort
 
 PROGRAMME = "DIGITRADE-2027"
 STAFF = SandboxChat(id=-1003000000001, type="supergroup", title="DigiTrade staff")
-
-
-def _button(entry: TranscriptEntry, text: str) -> str:
-    for row in entry.buttons:
-        for button in row:
-            if text in button.text:
-                return button.callback_data or ""
-    raise AssertionError(f"no button {text!r} in {entry.buttons}")
-
-
-async def _setup(bot: RunningBot, clock: ManualClock, *people: tuple[SandboxUser, str]) -> None:
-    async with bot.session_factory() as session:
-        cohort = await make_cohort(session, "DT27-A", programme_code=PROGRAMME)
-        for person, locale in people:
-            await add_trainee(
-                session, person.id, cohort, locale=locale, first_name=person.first_name
-            )
-        outcome = await library.import_faq(
-            session, PROGRAMME, FAQ_YAML.read_bytes(), "faq.yaml", clock.now()
-        )
-        assert outcome.ok
-
-
-async def _link_staff(sandbox: Sandbox, admin: SandboxUser) -> None:
-    await sandbox.create_forum(admin, STAFF)
-    await sandbox.settle()
-    sandbox.unread_bot_messages(STAFF.id)
-    await sandbox.send_text(admin, f"/link_staff {PROGRAMME}", chat=STAFF)
-    done = await sandbox.next_bot_message(STAFF.id)
-    assert "one topic per trainee" in done.content
-
-
-async def _delivered(bot: RunningBot, clock: ManualClock) -> None:
-    """Until the sender sent what is due: a group gets one message every few seconds."""
-    await jobs.wait_until_delivered(bot.session_factory, clock, bot.app.sender)
-    await bot.sandbox.settle()
-
-
-async def _ask(sandbox: Sandbox, user: SandboxUser, text: str) -> TranscriptEntry:
-    await sandbox.send_text(user, text)
-    return await sandbox.next_bot_message(user.id)
 
 
 async def test_trainees_get_answers_in_arabic_and_chinese(
@@ -64,14 +20,14 @@ async def test_trainees_get_answers_in_arabic_and_chinese(
 ) -> None:
     arabic = SandboxUser(id=7101, first_name="Omar", language_code="ar")
     chinese = SandboxUser(id=7102, first_name="Wei", language_code="zh")
-    await _setup(running_bot, clock, (arabic, "ar"), (chinese, "zh"))
+    await setup(running_bot, clock, (arabic, "ar"), (chinese, "zh"))
 
-    answer = await _ask(sandbox, arabic, "كيف انضم الى classin")
+    answer = await ask(sandbox, arabic, "كيف انضم الى classin")
     # The Arabic answer of "join-classin", and a way to say it did not help.
     assert "ثبّت تطبيق ClassIn" in answer.content
     assert len(answer.buttons[0]) == 2
 
-    answer = await _ask(sandbox, chinese, "错过的课可以回看录像吗")
+    answer = await ask(sandbox, chinese, "错过的课可以回看录像吗")
     assert "录像会在24小时内" in answer.content
 
 
@@ -80,8 +36,8 @@ async def test_an_entry_missing_in_the_askers_language_comes_in_another_with_a_n
 ) -> None:
     # "recordings" has no Spanish text in the sample.
     spanish = SandboxUser(id=7103, first_name="Lucía", language_code="es")
-    await _setup(running_bot, clock, (spanish, "es"))
-    offered = await _ask(sandbox, spanish, "puedo ver la grabacion de una sesion despues")
+    await setup(running_bot, clock, (spanish, "es"))
+    offered = await ask(sandbox, spanish, "puedo ver la grabacion de una sesion despues")
     # Not sure enough to answer alone: the closest questions, in the best language each has.
     assert "Can I watch a session later if I miss it?" in offered.buttons[0][0].text
     assert (offered.buttons[-1][0].callback_data or "").startswith("faqp:")  # a person
@@ -97,22 +53,22 @@ async def test_off_topic_goes_to_the_staff_topic_and_the_reply_comes_back(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7104, first_name="Amina", language_code="en")
-    await _setup(running_bot, clock, (trainee, "en"))
-    await _link_staff(sandbox, admin)
+    await setup(running_bot, clock, (trainee, "en"))
+    await link_staff(sandbox, admin, STAFF)
 
-    told = await _ask(sandbox, trainee, "what will the weather be like in beijing tomorrow")
+    told = await ask(sandbox, trainee, "what will the weather be like in beijing tomorrow")
     assert "passed your question to the programme team" in told.content
-    await _delivered(running_bot, clock)
+    await delivered(running_bot, clock)
     [topic] = sandbox.topics(STAFF.id)
     assert topic.name == "Amina · DT27-A"
     [question] = sandbox.bot_messages_in_topic(STAFF.id, topic.message_thread_id)
     assert "Question from Amina" in question.content
     assert "weather be like in beijing" in question.content
-    assert _button(question, "Claim")
+    assert button(question, "Claim")
 
     # A follow-up while waiting goes to the same topic, no second one.
-    await _ask(sandbox, trainee, "i need to know if i should bring an umbrella")
-    await _delivered(running_bot, clock)
+    await ask(sandbox, trainee, "i need to know if i should bring an umbrella")
+    await delivered(running_bot, clock)
     assert len(sandbox.topics(STAFF.id)) == 1
     posted = sandbox.bot_messages_in_topic(STAFF.id, topic.message_thread_id)
     assert "Follow-up from Amina" in posted[-1].content
@@ -132,17 +88,17 @@ async def test_a_deleted_topic_is_made_again_and_nothing_is_lost(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7105, first_name="Jean", language_code="fr")
-    await _setup(running_bot, clock, (trainee, "fr"))
-    await _link_staff(sandbox, admin)
-    await _ask(sandbox, trainee, "quel temps fera-t-il demain")
-    await _delivered(running_bot, clock)
+    await setup(running_bot, clock, (trainee, "fr"))
+    await link_staff(sandbox, admin, STAFF)
+    await ask(sandbox, trainee, "quel temps fera-t-il demain")
+    await delivered(running_bot, clock)
     [first] = sandbox.topics(STAFF.id)
     await sandbox.post_in_topic(admin, STAFF, first.message_thread_id, "Beau temps.")
     await sandbox.next_bot_message(trainee.id)
 
     await sandbox.delete_topic(admin, STAFF.id, first.message_thread_id)
-    await _ask(sandbox, trainee, "qui a gagné le match de football hier soir")
-    await _delivered(running_bot, clock)
+    await ask(sandbox, trainee, "qui a gagné le match de football hier soir")
+    await delivered(running_bot, clock)
     [second] = sandbox.topics(STAFF.id)
     assert second.message_thread_id != first.message_thread_id
     [question] = sandbox.bot_messages_in_topic(STAFF.id, second.message_thread_id)
@@ -153,19 +109,19 @@ async def test_no_it_did_not_help_sends_the_question_to_staff_with_the_guess(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7106, first_name="Olga", language_code="ru")
-    await _setup(running_bot, clock, (trainee, "ru"))
-    await _link_staff(sandbox, admin)
-    answer = await _ask(sandbox, trainee, "как подключиться к занятиям в classin")
+    await setup(running_bot, clock, (trainee, "ru"))
+    await link_staff(sandbox, admin, STAFF)
+    answer = await ask(sandbox, trainee, "как подключиться к занятиям в classin")
     await sandbox.press_button(trainee, answer.message_id, answer.buttons[0][1].callback_data or "")
     told = await sandbox.next_bot_message(trainee.id)
     assert told.content  # said in Russian that a person will answer
-    await _delivered(running_bot, clock)
+    await delivered(running_bot, clock)
     [topic] = sandbox.topics(STAFF.id)
     [question] = sandbox.bot_messages_in_topic(STAFF.id, topic.message_thread_id)
     assert "classin" in question.content.lower()
     assert "join-classin" in question.content
     # "Send this answer" hands the FAQ's answer to the trainee as the team's.
-    await sandbox.press_button(admin, question.message_id, _button(question, "1"), STAFF.id)
+    await sandbox.press_button(admin, question.message_id, button(question, "1"), STAFF.id)
     sent = await sandbox.next_bot_message(trainee.id)
     assert "ClassIn" in sent.content
 
@@ -174,5 +130,5 @@ async def test_someone_in_no_programme_still_gets_the_hint(
     running_bot: RunningBot, sandbox: Sandbox
 ) -> None:
     stranger = SandboxUser(id=7107, first_name="Ivo", language_code="en")
-    answer = await _ask(sandbox, stranger, "how do i join classin")
+    answer = await ask(sandbox, stranger, "how do i join classin")
     assert "did not understand" in answer.content

@@ -12,68 +12,30 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.db.faq import FaqAsk, FaqEntry, StaffQuestion
 from bot.scheduling import jobs
-from bot.services.faq import library
 from sandbox import Sandbox, SandboxChat, SandboxUser
-from sandbox.models import TranscriptEntry
+from tests.faq.e2e_support import ask, button, delivered, link_staff, setup
 from tests.faq.import_support import FAQ_YAML
 from tests.support.e2e import RunningBot
-from tests.timetable.support import add_trainee, make_cohort
+from tests.timetable.support import make_cohort
 
 PROGRAMME = "DIGITRADE-2027"
 STAFF = SandboxChat(id=-1003000000002, type="supergroup", title="Team")
 OFF_TOPIC = "who won the football match yesterday"
 
 
-def _button(entry: TranscriptEntry, text: str) -> str:
-    for row in entry.buttons:
-        for button in row:
-            if text in button.text:
-                return button.callback_data or ""
-    raise AssertionError(f"no button {text!r} in {entry.buttons}")
-
-
-async def _setup(bot: RunningBot, clock: ManualClock, person: SandboxUser, locale: str) -> None:
-    async with bot.session_factory() as session:
-        cohort = await make_cohort(session, "DT27-A", programme_code=PROGRAMME)
-        await add_trainee(session, person.id, cohort, locale=locale, first_name=person.first_name)
-        outcome = await library.import_faq(
-            session, PROGRAMME, FAQ_YAML.read_bytes(), "faq.yaml", clock.now()
-        )
-        assert outcome.ok
-
-
-async def _link(sandbox: Sandbox, admin: SandboxUser) -> None:
-    await sandbox.create_forum(admin, STAFF)
-    await sandbox.settle()
-    sandbox.unread_bot_messages(STAFF.id)
-    await sandbox.send_text(admin, f"/link_staff {PROGRAMME}", chat=STAFF)
-    await sandbox.next_bot_message(STAFF.id)
-
-
-async def _delivered(bot: RunningBot, clock: ManualClock) -> None:
-    """Until the sender sent what is due: a group gets one message every few seconds."""
-    await jobs.wait_until_delivered(bot.session_factory, clock, bot.app.sender)
-    await bot.sandbox.settle()
-
-
-async def _ask(sandbox: Sandbox, user: SandboxUser, text: str) -> TranscriptEntry:
-    await sandbox.send_text(user, text)
-    return await sandbox.next_bot_message(user.id)
-
-
 async def test_the_faq_menu_goes_from_topics_to_questions_to_an_answer(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock
 ) -> None:
     trainee = SandboxUser(id=7201, first_name="Wei", language_code="zh")
-    await _setup(running_bot, clock, trainee, "zh")
-    menu = await _ask(sandbox, trainee, "/faq")
+    await setup(running_bot, clock, (trainee, "zh"))
+    menu = await ask(sandbox, trainee, "/faq")
     labels = [row[0].text for row in menu.buttons]
     assert len(labels) == 6  # the sample's six categories, each once
     await sandbox.press_button(trainee, menu.message_id, menu.buttons[0][0].callback_data or "")
     await sandbox.settle()
     [questions] = [e for e in sandbox.transcript(trainee.id) if e.message_id == menu.message_id]
     assert any("ClassIn" in row[0].text for row in questions.buttons)
-    await sandbox.press_button(trainee, menu.message_id, _button(questions, "ClassIn"))
+    await sandbox.press_button(trainee, menu.message_id, button(questions, "ClassIn"))
     answer = await sandbox.next_bot_message(trainee.id)
     assert "安装ClassIn" in answer.content
 
@@ -82,7 +44,7 @@ async def test_only_a_programme_admin_links_the_staff_group(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7202, first_name="Ana", language_code="en")
-    await _setup(running_bot, clock, trainee, "en")
+    await setup(running_bot, clock, (trainee, "en"))
     await sandbox.create_forum(admin, STAFF)
     await sandbox.join_chat(trainee, STAFF)
     await sandbox.settle()
@@ -99,8 +61,8 @@ async def test_without_a_staff_group_the_admins_answer_by_replying(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7203, first_name="Amina", language_code="en")
-    await _setup(running_bot, clock, trainee, "en")
-    await _ask(sandbox, trainee, OFF_TOPIC)
+    await setup(running_bot, clock, (trainee, "en"))
+    await ask(sandbox, trainee, OFF_TOPIC)
     copy = await sandbox.next_bot_message(admin.id)
     assert "Question from Amina" in copy.content
     assert OFF_TOPIC in copy.content
@@ -116,10 +78,10 @@ async def test_claim_close_and_inbox(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7204, first_name="Jean", language_code="fr")
-    await _setup(running_bot, clock, trainee, "fr")
-    await _link(sandbox, admin)
-    await _ask(sandbox, trainee, "quel est le meilleur restaurant de pékin")
-    await _delivered(running_bot, clock)
+    await setup(running_bot, clock, (trainee, "fr"))
+    await link_staff(sandbox, admin, STAFF)
+    await ask(sandbox, trainee, "quel est le meilleur restaurant de pékin")
+    await delivered(running_bot, clock)
     [topic] = sandbox.topics(STAFF.id)
     [question] = sandbox.bot_messages_in_topic(STAFF.id, topic.message_thread_id)
 
@@ -128,9 +90,9 @@ async def test_claim_close_and_inbox(
     listed = await sandbox.next_bot_message(STAFF.id)
     assert "meilleur restaurant" in listed.content
 
-    await sandbox.press_button(admin, question.message_id, _button(question, "Claim"), STAFF.id)
+    await sandbox.press_button(admin, question.message_id, button(question, "Claim"), STAFF.id)
     await sandbox.settle()
-    await sandbox.press_button(admin, question.message_id, _button(question, "Close"), STAFF.id)
+    await sandbox.press_button(admin, question.message_id, button(question, "Close"), STAFF.id)
     await sandbox.settle()
     async with running_bot.session_factory() as session:
         [stored] = (await session.exec(select(StaffQuestion))).all()
@@ -146,10 +108,10 @@ async def test_an_unanswered_question_is_raised_again_once(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7205, first_name="Olga", language_code="ru")
-    await _setup(running_bot, clock, trainee, "ru")
-    await _link(sandbox, admin)
-    await _ask(sandbox, trainee, "какая погода будет завтра в пекине")
-    await _delivered(running_bot, clock)
+    await setup(running_bot, clock, (trainee, "ru"))
+    await link_staff(sandbox, admin, STAFF)
+    await ask(sandbox, trainee, "какая погода будет завтра в пекине")
+    await delivered(running_bot, clock)
     [topic] = sandbox.topics(STAFF.id)
     app = running_bot.app
     clock.advance(timedelta(hours=5))
@@ -166,10 +128,10 @@ async def test_forgetme_erases_the_questions_and_closes_the_topic(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:
     trainee = SandboxUser(id=7206, first_name="Omar", language_code="en")
-    await _setup(running_bot, clock, trainee, "en")
-    await _link(sandbox, admin)
-    await _ask(sandbox, trainee, OFF_TOPIC)
-    await _delivered(running_bot, clock)
+    await setup(running_bot, clock, (trainee, "en"))
+    await link_staff(sandbox, admin, STAFF)
+    await ask(sandbox, trainee, OFF_TOPIC)
+    await delivered(running_bot, clock)
     [before] = sandbox.topics(STAFF.id)
     assert "Omar" in before.name
 
@@ -179,7 +141,7 @@ async def test_forgetme_erases_the_questions_and_closes_the_topic(
     mine = json.loads(data.document_bytes)
     assert mine["questions"]["to_staff"][0]["text"] == OFF_TOPIC
 
-    asked = await _ask(sandbox, trainee, "/forgetme")
+    asked = await ask(sandbox, trainee, "/forgetme")
     await sandbox.press_button(trainee, asked.message_id, asked.buttons[0][0].callback_data or "")
     await sandbox.settle()
     await jobs.wait_until_delivered(running_bot.session_factory, clock, running_bot.app.sender)
@@ -211,7 +173,7 @@ async def test_an_faq_file_sent_by_an_organiser_is_previewed_then_imported(
     assert "New: 15" in preview.content
     async with running_bot.session_factory() as session:
         assert (await session.exec(select(FaqEntry))).all() == []
-    await sandbox.press_button(admin, preview.message_id, _button(preview, "Confirm"))
+    await sandbox.press_button(admin, preview.message_id, button(preview, "Confirm"))
     await sandbox.settle()
     [done] = [e for e in sandbox.transcript(admin.id) if e.message_id == preview.message_id]
     assert "imported" in done.content
@@ -223,7 +185,7 @@ async def test_a_trainee_sending_a_file_is_not_taken_for_an_organiser(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock
 ) -> None:
     trainee = SandboxUser(id=7207, first_name="Ivo", language_code="en")
-    await _setup(running_bot, clock, trainee, "en")
+    await setup(running_bot, clock, (trainee, "en"))
     await sandbox.send_document(trainee, "faq.yaml", FAQ_YAML.read_bytes())
     await sandbox.settle()
     async with running_bot.session_factory() as session:
