@@ -23,6 +23,7 @@ from bot.db import registration as reg_db
 from bot.db.faq import FaqEntry
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
+from bot.markup import problem_list
 from bot.services.faq.files import (
     FORMULA_STARTS,
     LANGUAGES,
@@ -242,22 +243,7 @@ def describe_problems(problems: Sequence[FaqProblem], limit: int = MESSAGE_LIMIT
         "file again.",
         len(problems),
     ).format(count=len(problems))
-    lines = [header, ""]
-    size = len(header) + 1
-    reserve = 80
-    for position, problem in enumerate(problems):
-        line = "• " + problem.message
-        if size + len(line) + 1 + reserve > limit:
-            rest = len(problems) - position
-            lines.append(
-                ngettext("…and {count} more problem.", "…and {count} more problems.", rest).format(
-                    count=rest
-                )
-            )
-            break
-        lines.append(line)
-        size += len(line) + 1
-    return "\n".join(lines)
+    return problem_list(header, [item.message for item in problems], limit)
 
 
 def describe_import(result: FaqImport, *, done: bool) -> str:

@@ -23,6 +23,7 @@ from bot.db import users as users_db
 from bot.db.models import Cohort, Enrolment, RosterEntry
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
+from bot.markup import problem_list
 from bot.services.roster.columns import RosterError, RosterRow
 from bot.services.roster.reading import parse_roster
 
@@ -178,23 +179,7 @@ def describe_errors(errors: Sequence[RosterError], limit: int = MESSAGE_LIMIT) -
         "The file was not imported: {count} problems. Fix them and send the file again.",
         len(errors),
     ).format(count=len(errors))
-    lines = [header, ""]
-    size = len(header) + 1
-    # Room for the "and N more" line, whatever N is.
-    reserve = 80
-    for position, error in enumerate(errors):
-        line = "• " + error.reason
-        if size + len(line) + 1 + reserve > limit:
-            rest = len(errors) - position
-            lines.append(
-                ngettext("…and {count} more problem.", "…and {count} more problems.", rest).format(
-                    count=rest
-                )
-            )
-            break
-        lines.append(line)
-        size += len(line) + 1
-    return "\n".join(lines)
+    return problem_list(header, [item.reason for item in errors], limit)
 
 
 def describe_result(result: RosterImport, cohort_code: str, *, done: bool) -> str:
