@@ -68,6 +68,10 @@ class Programme(SQLModel, table=True):
     default_locale: str = Field(default="en", max_length=8)
     starts_on: date | None = None
     ends_on: date | None = None
+    #: The programme's rules from its file: ``{"attendance": {"min_share": 0.8, ...}}``.
+    rules: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSON, sa_column_kwargs={"server_default": "{}"}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

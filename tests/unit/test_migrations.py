@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
+import bot.db.attendance  # the attendance tables
 import bot.db.faq  # the FAQ's tables
+import bot.db.feedback  # the feedback tables
 import bot.db.models  # noqa: F401  (registers the tables)
 from bot.db import migrate
 from bot.db.engine import create_engine
