@@ -275,9 +275,7 @@ async def cancel_requests_of_user(
     )
     if cohort_id is not None:
         query = query.where(col(FeedbackRequest.cohort_id) == cohort_id)
-    result = await session.exec(
-        query.values(status=RequestStatus.CANCELLED, next_nudge_at=None)
-    )
+    result = await session.exec(query.values(status=RequestStatus.CANCELLED, next_nudge_at=None))
     return int(result.rowcount or 0)
 
 
