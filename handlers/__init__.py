@@ -30,6 +30,7 @@ def build_root_router() -> Router:
     from handlers.faq import organiser as faq_organiser
     from handlers.faq import staff as faq_staff
     from handlers.faq import trainee as faq_trainee
+    from handlers.feedback import trainee as feedback_trainee
     from handlers.registration import codes as registration_codes
     from handlers.registration import enrolments as registration_enrolments
     from handlers.registration import form as registration_form
@@ -58,6 +59,7 @@ def build_root_router() -> Router:
         timezone,
         timetable_trainee,
         reminders,
+        feedback_trainee,
         faq_trainee,
         fallback,
     )

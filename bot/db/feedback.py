@@ -16,15 +16,18 @@ The functions flush at most; the calling service commits.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint, update
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import utcnow
+from bot.db.models import Cohort, Enrolment, TrainingSession, User, utcnow
+from bot.db.status import EnrolmentStatus, SessionStatus
 from bot.db.types import UTCDateTime
 
 
@@ -335,3 +338,108 @@ async def erase_user(session: AsyncSession, user_id: int) -> None:
         .where(col(FeedbackRequest.user_id) == user_id)
         .values(user_id=None, draft={}, next_nudge_at=None)
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Who and what a form follows
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A trainee a form may go to (no ORM object leaks out)."""
+
+    user_id: int
+    cohort_id: int
+    locale: str | None
+    language_code: str | None
+    timezone: str | None
+    #: When they joined the cohort: a session that ended before is not theirs to rate.
+    enrolled_at: datetime
+
+
+async def recipients_of_cohorts(
+    session: AsyncSession, cohort_ids: Collection[int], *, user_ids: Collection[int] | None = None
+) -> list[Recipient]:
+    """Reachable trainees actively enrolled in these cohorts (trainers are not asked)."""
+    if not cohort_ids:
+        return []
+    statement = (
+        sa_select(
+            col(Enrolment.cohort_id),
+            col(User.id),
+            col(User.locale),
+            col(User.language_code),
+            col(User.timezone),
+            col(Enrolment.created_at),
+        )
+        .join(User, col(User.id) == col(Enrolment.user_id))
+        .where(
+            col(Enrolment.cohort_id).in_(sorted(cohort_ids)),
+            col(Enrolment.status) == EnrolmentStatus.ACTIVE,
+            col(Enrolment.role) != "trainer",
+            col(User.is_reachable).is_(True),
+        )
+    )
+    if user_ids is not None:
+        statement = statement.where(col(User.id).in_(list(user_ids)))
+    rows = await session.execute(statement.order_by(col(Enrolment.cohort_id), col(User.id)))
+    return [
+        Recipient(
+            user_id=int(user_id),
+            cohort_id=int(cohort_id),
+            locale=locale,
+            language_code=language_code,
+            timezone=timezone,
+            enrolled_at=enrolled,
+        )
+        for cohort_id, user_id, locale, language_code, timezone, enrolled in rows.all()
+    ]
+
+
+async def sessions_ended_between(
+    session: AsyncSession, cohort_ids: Collection[int], start: datetime, end: datetime
+) -> list[TrainingSession]:
+    """Scheduled sessions of these cohorts that ended in ``[start, end)``, in time order."""
+    if not cohort_ids:
+        return []
+    rows = await session.exec(
+        select(TrainingSession)
+        .where(
+            col(TrainingSession.cohort_id).in_(sorted(cohort_ids)),
+            TrainingSession.status == SessionStatus.SCHEDULED,
+            col(TrainingSession.ends_at) >= start,
+            col(TrainingSession.ends_at) < end,
+        )
+        .order_by(col(TrainingSession.ends_at), col(TrainingSession.id))
+    )
+    return list(rows.all())
+
+
+async def last_session_ends(
+    session: AsyncSession, cohort_ids: Collection[int]
+) -> dict[int, datetime]:
+    """When each cohort's last scheduled session ends (cohorts without sessions are absent)."""
+    if not cohort_ids:
+        return {}
+    rows = await session.exec(
+        select(TrainingSession.cohort_id, func.max(TrainingSession.ends_at))
+        .where(
+            col(TrainingSession.cohort_id).in_(sorted(cohort_ids)),
+            TrainingSession.status == SessionStatus.SCHEDULED,
+        )
+        .group_by(col(TrainingSession.cohort_id))
+    )
+    # max() keeps the column's type, so the values come back as aware UTC datetimes.
+    return {int(cohort_id): last for cohort_id, last in rows.all() if last is not None}
+
+
+async def cohorts_of_programmes(
+    session: AsyncSession, programme_ids: Collection[int]
+) -> list[Cohort]:
+    """Every cohort of these programmes."""
+    if not programme_ids:
+        return []
+    rows = await session.exec(
+        select(Cohort).where(col(Cohort.programme_id).in_(sorted(programme_ids)))
+    )
+    return list(rows.all())

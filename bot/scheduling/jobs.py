@@ -22,6 +22,7 @@ from bot.delivery import outbox
 from bot.delivery.sender import Sender
 from bot.services import reminders
 from bot.services.faq import inbox
+from bot.services.feedback import planning as feedback_planning
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,26 @@ async def plan_digests(
     return added
 
 
+async def plan_feedback(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender: Sender | None = None,
+) -> int:
+    """Write the feedback forms of sessions that ended, open, nudge and close them."""
+    async with session_factory() as session:
+        result = await feedback_planning.plan_feedback(session, clock.now())
+    if result.queued:
+        log.info(
+            "feedback: %s forms planned, %s nudges, %s closed",
+            result.created,
+            result.nudged,
+            result.closed,
+        )
+        if sender is not None:
+            sender.wake()
+    return result.queued
+
+
 async def raise_questions_again(
     session_factory: async_sessionmaker[AsyncSession],
     clock: Clock,
@@ -80,8 +101,10 @@ async def run_all(
     rate: float = reminders.DEFAULT_RATE,
 ) -> int:
     """Every planning job once (at start-up, and at each step of a fast-forward)."""
-    return await plan_reminders(session_factory, clock, sender, rate) + await plan_digests(
-        session_factory, clock, sender
+    return (
+        await plan_reminders(session_factory, clock, sender, rate)
+        + await plan_digests(session_factory, clock, sender)
+        + await plan_feedback(session_factory, clock, sender)
     )
 
 

@@ -24,6 +24,8 @@ PLAN_REMINDERS_ID: Final = "plan_reminders"
 PLAN_DIGESTS_ID: Final = "plan_digests"
 PLAN_REMINDERS_EVERY: Final = timedelta(minutes=5)
 PLAN_DIGESTS_EVERY: Final = timedelta(minutes=10)
+PLAN_FEEDBACK_ID: Final = "plan_feedback"
+PLAN_FEEDBACK_EVERY: Final = timedelta(minutes=5)
 RAISE_QUESTIONS_ID: Final = "raise_questions_again"
 RAISE_QUESTIONS_EVERY: Final = timedelta(minutes=15)
 
@@ -62,6 +64,15 @@ def build_scheduler(
         trigger=IntervalTrigger(seconds=PLAN_DIGESTS_EVERY.total_seconds(), timezone=UTC),
         id=PLAN_DIGESTS_ID,
         name="plan the 08:00 digests",
+        kwargs={"session_factory": session_factory, "clock": clock, "sender": sender},
+        replace_existing=True,
+        next_run_time=first_run,
+    )
+    scheduler.add_job(
+        jobs.plan_feedback,
+        trigger=IntervalTrigger(seconds=PLAN_FEEDBACK_EVERY.total_seconds(), timezone=UTC),
+        id=PLAN_FEEDBACK_ID,
+        name="send, nudge and close feedback forms",
         kwargs={"session_factory": session_factory, "clock": clock, "sender": sender},
         replace_existing=True,
         next_run_time=first_run,

@@ -132,6 +132,16 @@ def _quiet_end_after(moment: datetime, zone: str) -> datetime:
     return _at_local(day, QUIET_UNTIL, zone)
 
 
+def in_quiet_hours(moment: datetime, zone: str) -> bool:
+    """Whether ``moment`` falls in the reader's night (22:00 to 07:00 in ``zone``)."""
+    return _in_quiet(moment, zone)
+
+
+def daytime_from(moment: datetime, zone: str) -> datetime:
+    """``moment``, or the end of the reader's night when it falls inside it."""
+    return _quiet_end_after(moment, zone) if _in_quiet(moment, zone) else moment
+
+
 def reminder_mark(start: datetime, minutes: int, zone: str, now: datetime) -> datetime | None:
     """When a reminder ``minutes`` before ``start`` should arrive, or None if too late.
 

@@ -73,6 +73,7 @@ def test_routers_match_in_order() -> None:
         "timezone",
         "timetable.trainee",
         "reminders",
+        "feedback.trainee",
         "faq.trainee",
         "fallback",
     ]
