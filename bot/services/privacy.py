@@ -17,6 +17,7 @@ from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.services.countries import resolve_country
 from bot.services.faq import inbox
+from bot.services.feedback import records as feedback_records
 from bot.services.registration.answers import (
     InvalidAnswer,
     clean_country,
@@ -119,6 +120,7 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
         "enrolments": [],
         "roles": [],
         "questions": await inbox.questions_data(session, user_id),
+        "feedback": await feedback_records.data_of_user(session, user_id),
     }
     for entry in await reg_db.entries_of_user(session, user_id):
         cohort = await reg_db.get_cohort(session, entry.cohort_id)
@@ -187,6 +189,8 @@ async def forget_me(
     await timetable_db.drop_pending_digests(session, user_id)
     # What they asked the FAQ and the team: the texts go, the staff's topics are closed.
     await inbox.forget_questions(session, user_id, now)
+    # Their feedback: the figures stay, without them or their words.
+    await feedback_records.forget_user(session, user_id)
     await session.flush()
     for cohort_id in dict.fromkeys(freed):
         cohort = await reg_db.get_cohort(session, cohort_id)

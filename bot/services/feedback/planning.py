@@ -219,6 +219,8 @@ async def _create_requests(session: AsyncSession, now: datetime, lead: timedelta
                 continue
             zone = recipient.timezone or occasion.programme.home_timezone
             opens = daytime_from(occasion.ends_at + timedelta(minutes=form.delay_minutes), zone)
+            if opens > now + lead:
+                continue  # a later run writes it, with whatever is true by then
             request = FeedbackRequest(
                 form_id=form.id,
                 cohort_id=occasion.cohort.id,

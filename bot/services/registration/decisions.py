@@ -18,6 +18,7 @@ from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.markup import h
 from bot.services import roles
+from bot.services.feedback import planning as feedback_planning
 from bot.services.registration.form import ask_staff
 from bot.services.registration.notify import queue_welcome, tell, wake
 from bot.services.registration.views import EnrolmentView, cohort_label, view_of
@@ -207,6 +208,8 @@ async def withdraw(
     # cohorts the person is still active in (none when there are none).
     await timetable_db.drop_user_cohort_reminders(session, user_id, enrolment.cohort_id)
     await timetable_db.drop_pending_digests(session, user_id)
+    # Forms of the cohort not answered yet are cancelled, with their queued nudges.
+    await feedback_planning.cancel_for_withdrawal(session, user_id, enrolment.cohort_id)
     cohort = await reg_db.get_cohort(session, enrolment.cohort_id)
     if cohort is not None:
         await promote_waiting(session, cohort, settings, now)
