@@ -17,6 +17,7 @@ BENCHMARKS = [
     "benchmarks.broadcast",
     "benchmarks.reminders",
     "benchmarks.faq",
+    "benchmarks.feedback",
 ]
 
 

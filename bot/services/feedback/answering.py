@@ -15,11 +15,13 @@ for now.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
+from weakref import WeakKeyDictionary
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -94,17 +96,58 @@ def _data(op: str, request_id: int, *parts: object) -> str:
     return ":".join(["fb", op, str(request_id), *(str(part) for part in parts)])
 
 
+class _FormCache:
+    """Forms and their programmes, kept a minute per database: a press reads one row.
+
+    A form is read on every button a trainee presses, and changes only when the organisers
+    import a new file; a minute's delay before a changed form is seen costs nothing, reading
+    it three times a second per answering trainee would. Held per engine, so two databases in
+    one process (tests, the demo) never see each other's forms.
+    """
+
+    def __init__(self) -> None:
+        self._by_engine: WeakKeyDictionary[object, dict[tuple[int, int], _Cached]] = (
+            WeakKeyDictionary()
+        )
+
+    async def get(
+        self, session: AsyncSession, form_id: int, cohort_id: int
+    ) -> tuple[FeedbackForm, Programme] | None:
+        engine = session.bind
+        cache = self._by_engine.setdefault(engine, {})
+        key = (form_id, cohort_id)
+        hit = cache.get(key)
+        moment = time.monotonic()
+        if hit is not None and hit[0] > moment:
+            return hit[1], hit[2]
+        form = await feedback_db.get_form(session, form_id)
+        pairs = await timetable_db.programmes_of_cohorts(session, [cohort_id])
+        if form is None or cohort_id not in pairs:
+            cache.pop(key, None)
+            return None
+        if len(cache) > FORM_CACHE_SIZE:
+            cache.clear()
+        cache[key] = (moment + FORM_CACHE_SECONDS, form, pairs[cohort_id][1])
+        return form, pairs[cohort_id][1]
+
+
+_Cached = tuple[float, FeedbackForm, Programme]
+#: How long a form is read from memory, and how many are kept per database.
+FORM_CACHE_SECONDS: Final = 60.0
+FORM_CACHE_SIZE: Final = 512
+_forms = _FormCache()
+
+
 async def _load(
     session: AsyncSession, request_id: int
 ) -> tuple[FeedbackRequest, FeedbackForm, Programme] | None:
     request = await feedback_db.get_request(session, request_id)
     if request is None:
         return None
-    form = await feedback_db.get_form(session, request.form_id)
-    pairs = await timetable_db.programmes_of_cohorts(session, [request.cohort_id])
-    if form is None or request.cohort_id not in pairs:
+    found = await _forms.get(session, request.form_id, request.cohort_id)
+    if found is None:
         return None
-    return request, form, pairs[request.cohort_id][1]
+    return request, found[0], found[1]
 
 
 def _check(request: FeedbackRequest, user_id: int, now: datetime, viewer: Viewer) -> Step | None:

@@ -36,7 +36,7 @@ from bot.i18n import gettext as _
 from bot.i18n import ngettext, use_locale
 from bot.markup import h
 from bot.services.feedback.texts import form_title
-from bot.services.reminders import daytime_from
+from bot.services.reminders import daytime_from, in_quiet_hours
 from bot.services.timetable.views import Viewer, pick_title, viewer_locale, when_text
 
 #: Forms are written this long before they open, so the sender has them queued in time.
@@ -241,6 +241,7 @@ async def _create_requests(session: AsyncSession, now: datetime, lead: timedelta
     envelopes = []
     for request, occasion, recipient in created:
         assert request.id is not None
+        zone = recipient.timezone or occasion.programme.home_timezone
         locale = _locale_of(recipient, occasion.programme)
         with use_locale(locale):
             payload = form_message(
@@ -256,7 +257,7 @@ async def _create_requests(session: AsyncSession, now: datetime, lead: timedelta
                 user_id=recipient.user_id,
                 kind=FORM_KIND,
                 dedupe_key=message_key(request.id, "form"),
-                due_at=max(request.opens_at, now),
+                due_at=request.opens_at if request.opens_at >= now else daytime_from(now, zone),
                 not_after=request.closes_at,
                 payload=payload,
             )
@@ -346,8 +347,12 @@ async def _nudge_due(session: AsyncSession, now: datetime, result: PlanResult) -
                 result.cancelled += 1
             request.next_nudge_at = None
             continue
-        request.nudges_sent += 1
         zone = recipient.timezone or programme.home_timezone
+        if in_quiet_hours(now, zone):
+            # The run came a little after the nudge's time and the reader's night began.
+            request.next_nudge_at = daytime_from(now, zone)
+            continue
+        request.nudges_sent += 1
         request.next_nudge_at = _next_nudge(form, now, request, zone)
         locale = _locale_of(recipient, programme)
         row = (
