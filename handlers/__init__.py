@@ -30,6 +30,7 @@ def build_root_router() -> Router:
     from handlers.faq import organiser as faq_organiser
     from handlers.faq import staff as faq_staff
     from handlers.faq import trainee as faq_trainee
+    from handlers.feedback import organiser as feedback_organiser
     from handlers.registration import codes as registration_codes
     from handlers.registration import enrolments as registration_enrolments
     from handlers.registration import form as registration_form
@@ -45,6 +46,7 @@ def build_root_router() -> Router:
         faq_staff,
         admin,
         timetable_organiser,
+        feedback_organiser,
         faq_organiser,
         registration_organiser,
         roster,

@@ -1,0 +1,1 @@
+"""Feedback forms: organisers' files of forms (YAML or XLSX), read, checked, imported, exported."""

@@ -1,0 +1,1 @@
+"""Feedback forms' routers: organisers upload the programme's forms file."""
