@@ -20,7 +20,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bot.app import app_context
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -33,8 +33,9 @@ from bot.services.feedback import library
 TITLE = "feedback"
 COMMANDS = ("feedback",)
 
-_Actions = argparse._SubParsersAction[argparse.ArgumentParser]
-_Runner = Callable[[argparse.Namespace, Settings, Clock], Awaitable[int]]
+if TYPE_CHECKING:
+    _Actions: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+    _Runner: TypeAlias = Callable[[argparse.Namespace, Settings, Clock], Awaitable[int]]
 
 
 def _add_import(actions: _Actions) -> None:

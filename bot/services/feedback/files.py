@@ -99,8 +99,7 @@ def parse_forms(data: bytes, filename: str = "", default_language: str = "en") -
         except UnicodeDecodeError:
             return _refuse(_("The file is neither UTF-8 YAML nor an Excel workbook (.xlsx)."))
         raw_forms, programme = _read_yaml(text, checker)
-    if checker.problems:
-        return FormsParseResult(problems=checker.problems, programme=programme)
+    # Checked even after problems in reading, so that every problem is named at once.
     forms = check_forms(raw_forms, checker, default_language)
     if checker.problems:
         return FormsParseResult(problems=checker.problems, programme=programme)
@@ -295,7 +294,7 @@ def _yaml_when(node: yaml.Node, checker: Checker, label: str | None) -> RawWhen 
                 values = _yaml_values(value)
                 if trigger is not None and values is not None:
                     return RawWhen(trigger, values, place)
-    found = text if text is not None else yaml.serialize(node).strip().replace("\n", " ")[:80]
+    found = text if text is not None else " ".join(yaml.serialize(node).split())[:80]
     checker.add(
         _("“when” should be one of {shapes}; found “{found}”.").format(
             shapes=_WHEN_HELP, found=found

@@ -546,7 +546,8 @@ def _texts(
         texts[code] = QuestionText(question, options)
     if not raw.texts and not raw.broken:
         checker.add(_("the question has no text in any language."), raw.place, form, label)
-    counts = {code: len(text.options) for code, text in texts.items()}
+    # A language without options was named already.
+    counts = {code: len(text.options) for code, text in texts.items() if text.options}
     if kind in _WITH_OPTIONS and len(set(counts.values())) > 1:
         checker.add(
             _(
@@ -647,6 +648,7 @@ def _check_languages(
         place = places.get(question.key, raw.place)
         if not set(question.texts) & fallback:
             checker.add(question_base, place, form, question.key)
+            continue
         missing = [code for code in languages if code not in question.texts]
         if missing and not question.skip:
             checker.add(
