@@ -30,6 +30,7 @@ def build_root_router() -> Router:
     from handlers.faq import organiser as faq_organiser
     from handlers.faq import staff as faq_staff
     from handlers.faq import trainee as faq_trainee
+    from handlers.feedback import organiser as feedback_organiser
     from handlers.feedback import trainee as feedback_trainee
     from handlers.registration import codes as registration_codes
     from handlers.registration import enrolments as registration_enrolments
@@ -46,6 +47,7 @@ def build_root_router() -> Router:
         faq_staff,
         admin,
         timetable_organiser,
+        feedback_organiser,
         faq_organiser,
         registration_organiser,
         roster,

@@ -1,1 +1,1 @@
-"""Feedback forms: the trainee's side (answering) and the organisers' (files, results)."""
+"""Feedback forms' routers: organisers upload the programme's forms file, trainees answer."""

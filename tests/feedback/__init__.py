@@ -1,0 +1,1 @@
+"""Feedback forms: files, imports, the command line and the upload in the bot."""

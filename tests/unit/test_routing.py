@@ -60,6 +60,7 @@ def test_routers_match_in_order() -> None:
         "faq.staff",
         "admin",
         "timetable.organiser",
+        "feedback.organiser",
         "faq.organiser",
         "registration.organiser",
         "roster",

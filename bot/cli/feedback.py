@@ -1,0 +1,144 @@
+"""``trainee-bot feedback import`` and ``feedback export``: a programme's feedback forms.
+
+Import stores the file's forms for the programme (YAML in the shape of
+``examples/feedback.yaml``, or an XLSX workbook with the sheets ``forms`` and ``questions``)
+and prints what was created, updated or left unchanged; forms the file does not have are
+kept. A bad file is refused whole, each problem on its own line, exit 1, nothing changed.
+``--dry-run`` only tells; ``--json`` prints the figures (or the problems) as JSON. Export
+writes YAML or XLSX, chosen by the output's suffix. An unknown programme or an unreadable
+file is exit 1, an output suffix we cannot write is exit 2.
+
+Each action is a sub-command of ``feedback`` with its own ``_add_*`` and ``_run_*`` function,
+listed in :data:`_ACTIONS`; another action is one more pair and one more entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from bot.app import app_context
+from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
+from bot.services.feedback import library
+
+TITLE = "feedback"
+COMMANDS = ("feedback",)
+
+if TYPE_CHECKING:
+    _Actions: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+    _Runner: TypeAlias = Callable[[argparse.Namespace, Settings, Clock], Awaitable[int]]
+
+
+def _add_import(actions: _Actions) -> None:
+    parser = actions.add_parser(
+        "import", help="store a YAML or XLSX file's feedback forms for a programme"
+    )
+    parser.add_argument("file", type=Path, help="the forms file (see examples/feedback.yaml)")
+    parser.add_argument("--programme", required=True, help="the programme's code")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would change, change nothing"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_export(actions: _Actions) -> None:
+    parser = actions.add_parser("export", help="write a programme's forms as .yaml or .xlsx")
+    parser.add_argument("--programme", required=True, help="the programme's code")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="the file (.yaml, .yml or .xlsx)"
+    )
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``feedback`` and its actions."""
+    parser = sub.add_parser("feedback", help="a programme's feedback forms: import, export")
+    actions = parser.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    for add, _run in _ACTIONS.values():
+        add(actions)
+
+
+async def run_command(
+    args: argparse.Namespace, settings: Settings, clock: Clock | None = None
+) -> int | None:
+    """Run a ``feedback`` command; None when the command is not one of these."""
+    if getattr(args, "command", None) != "feedback":
+        return None
+    action = _ACTIONS.get(args.feedback_command)
+    if action is None:
+        return None
+    with use_locale(settings.default_locale):
+        return await action[1](args, settings, clock or SystemClock())
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+async def _run_import(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    path: Path = args.file
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError:
+        _err(_("Cannot read the file {path}.").format(path=path))
+        return EXIT_FAILED
+    async with app_context(settings) as context, context.session_factory() as session:
+        outcome = await library.import_forms(
+            session, args.programme, data, path.name, clock.now(), dry_run=args.dry_run
+        )
+    if outcome.result is None:
+        if args.json:
+            _print_json({"imported": False, "problems": [p.message for p in outcome.problems]})
+        if outcome.unknown:
+            _err(outcome.problems[0].message)
+            return EXIT_FAILED
+        _err(_("The file was not imported; nothing changed. Problems found:"))
+        for problem in outcome.problems:
+            _err(f"  {problem.message}")
+        return EXIT_FAILED
+    if args.json:
+        _print_json({"imported": not args.dry_run, **outcome.result.as_json()})
+        return EXIT_OK
+    print(library.describe_import(outcome.result, done=not args.dry_run))
+    if args.dry_run:
+        print(_("Dry run: nothing was changed."))
+    return EXIT_OK
+
+
+async def _run_export(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    output: Path = args.output
+    fmt = library.FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        _err(_("The file name should end in .yaml, .yml or .xlsx: {path}").format(path=output))
+        return EXIT_USAGE
+    async with app_context(settings) as context, context.session_factory() as session:
+        content = await library.export_forms(session, args.programme, fmt)
+    if content is None:
+        _err(_("There is no programme {code}.").format(code=args.programme))
+        return EXIT_FAILED
+    try:
+        await asyncio.to_thread(output.write_bytes, content)
+    except OSError:
+        _err(_("Cannot write the file {path}.").format(path=output))
+        return EXIT_FAILED
+    print(_("Wrote {path}.").format(path=output))
+    return EXIT_OK
+
+
+#: ``feedback`` actions: name -> (register its arguments, run it).
+_ACTIONS: dict[str, tuple[Callable[[_Actions], None], _Runner]] = {
+    "import": (_add_import, _run_import),
+    "export": (_add_export, _run_export),
+}
