@@ -80,6 +80,6 @@ async def test_withdrawing_cancels_the_open_form_and_its_nudges(
     request = await session.get(FeedbackRequest, requests[2].id, populate_existing=True)
     assert request is not None
     assert request.status == "cancelled"
-    clock.advance(timedelta(hours=30))
+    clock.advance(timedelta(hours=26))  # 20:46 in Shanghai, the first nudge's day
     await planning.plan_feedback(session, clock.now())
     assert [row.user_id for row in await outbox(session, planning.NUDGE_KIND)] == [1]
