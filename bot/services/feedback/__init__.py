@@ -1,0 +1,1 @@
+"""Feedback: the organisers' forms, sent after sessions, answered in Telegram, and reported."""
