@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import shutil
 import subprocess
-import textwrap
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -75,6 +75,8 @@ COLOURS: Final = (
 MATPLOTLIB_SHAPES: Final = bool(getattr(ft2font, "__libraqm_version__", ""))
 
 _RTL_CLASSES: Final = frozenset({"R", "AL"})
+#: Left-to-right, right-to-left and Arabic letter marks, and the isolates and embeddings.
+_BIDI_MARKS: Final = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 _LABEL_WIDTH: Final = 28
 _LABEL_MAX: Final = 80
 _lock = threading.Lock()
@@ -173,7 +175,11 @@ def shape_rtl(text: str) -> str:
 
 
 def display_text(text: str) -> str:
-    """``text`` as this matplotlib must be handed it to show it right."""
+    """``text`` as this matplotlib must be handed it to show it right.
+
+    Directional marks go (Babel puts them in Arabic dates): a chart's label is one run.
+    """
+    text = _BIDI_MARKS.sub("", text)
     return text if MATPLOTLIB_SHAPES else shape_rtl(text)
 
 
@@ -182,26 +188,36 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
+def _tokens(text: str) -> list[str]:
+    """Pieces a line may break between: words, spaces, and each wide (CJK) character."""
+    tokens: list[str] = []
+    for char in text:
+        joins = tokens and not char.isspace() and _width(char) == 1
+        if joins and not tokens[-1].isspace() and _width(tokens[-1][-1]) == 1:
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    return tokens
+
+
 def _wrap(text: str, width: int = _LABEL_WIDTH, lines: int = 3) -> str:
-    """A label on a few short lines, cut with "…" when longer; words kept whole where there are
-    spaces, CJK text cut anywhere."""
-    text = " ".join(text.split())
+    """A label on a few short lines, cut with "…" when longer; words and numbers kept whole,
+    CJK text broken between characters."""
+    text = " ".join(_BIDI_MARKS.sub("", text).split())
     if len(text) > _LABEL_MAX:
         text = text[: _LABEL_MAX - 1].rstrip() + "…"
-    if " " in text and _width(text) == len(text):
-        wrapped = textwrap.wrap(text, width) or [""]
-    else:
-        wrapped, line = [], ""
-        for char in text:
-            if _width(line + char) > width:
-                wrapped.append(line)
-                line = char.lstrip()
-            else:
-                line += char
-        wrapped.append(line)
+    wrapped: list[str] = []
+    line = ""
+    for token in _tokens(text):
+        if line and _width(line + token.rstrip()) > width:
+            wrapped.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    wrapped.append(line.rstrip())
     if len(wrapped) > lines:
         wrapped = [*wrapped[: lines - 1], wrapped[lines - 1][: width - 2] + "…"]
-    return "\n".join(display_text(line) for line in wrapped)
+    return "\n".join(display_text(part) for part in wrapped)
 
 
 def _number(value: float, locale: str, *, percent: bool) -> str:
