@@ -1,0 +1,1 @@
+"""Feedback forms: the trainee's side (answering) and the organisers' (files, results)."""
