@@ -30,6 +30,7 @@ def build_root_router() -> Router:
     from handlers.faq import organiser as faq_organiser
     from handlers.faq import staff as faq_staff
     from handlers.faq import trainee as faq_trainee
+    from handlers.feedback import results as feedback_results
     from handlers.registration import codes as registration_codes
     from handlers.registration import enrolments as registration_enrolments
     from handlers.registration import form as registration_form
@@ -46,6 +47,7 @@ def build_root_router() -> Router:
         admin,
         timetable_organiser,
         faq_organiser,
+        feedback_results,
         registration_organiser,
         roster,
         announcements,

@@ -61,6 +61,7 @@ def test_routers_match_in_order() -> None:
         "admin",
         "timetable.organiser",
         "faq.organiser",
+        "feedback.results",
         "registration.organiser",
         "roster",
         "announcements",
