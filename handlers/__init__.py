@@ -31,6 +31,7 @@ def build_root_router() -> Router:
     from handlers.faq import staff as faq_staff
     from handlers.faq import trainee as faq_trainee
     from handlers.feedback import organiser as feedback_organiser
+    from handlers.feedback import results as feedback_results
     from handlers.feedback import trainee as feedback_trainee
     from handlers.registration import codes as registration_codes
     from handlers.registration import enrolments as registration_enrolments
@@ -49,6 +50,7 @@ def build_root_router() -> Router:
         timetable_organiser,
         feedback_organiser,
         faq_organiser,
+        feedback_results,
         registration_organiser,
         roster,
         announcements,

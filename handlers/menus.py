@@ -43,6 +43,7 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("announce", N_("Send an announcement")),
     ("campaigns", N_("Recent and scheduled announcements")),
     ("inbox", N_("Trainees' questions waiting for an answer")),
+    ("results", N_("What trainees said in the feedback forms")),
     ("grant", N_("Give someone a role in a programme")),
     ("revoke", N_("Take a role away")),
 ]

@@ -443,3 +443,62 @@ async def cohorts_of_programmes(
         select(Cohort).where(col(Cohort.programme_id).in_(sorted(programme_ids)))
     )
     return list(rows.all())
+
+
+# Results
+
+
+async def forms_by_ids(session: AsyncSession, form_ids: Collection[int]) -> list[FeedbackForm]:
+    """These forms, in their programme's order."""
+    if not form_ids:
+        return []
+    rows = await session.exec(
+        select(FeedbackForm)
+        .where(col(FeedbackForm.id).in_(list(form_ids)))
+        .order_by(col(FeedbackForm.programme_id), col(FeedbackForm.position), col(FeedbackForm.id))
+    )
+    return list(rows.all())
+
+
+async def request_counts(
+    session: AsyncSession, cohort_id: int, session_id: int | None = None
+) -> list[tuple[int, int | None, str, int]]:
+    """``(form id, session id, status, how many)`` of a cohort's requests, optionally only those
+    after one session: what the response rate is made of, counted by the database."""
+    query = select(
+        FeedbackRequest.form_id,
+        FeedbackRequest.session_id,
+        FeedbackRequest.status,
+        func.count(col(FeedbackRequest.id)),
+    ).where(FeedbackRequest.cohort_id == cohort_id)
+    if session_id is not None:
+        query = query.where(FeedbackRequest.session_id == session_id)
+    rows = await session.exec(
+        query.group_by(
+            col(FeedbackRequest.form_id),
+            col(FeedbackRequest.session_id),
+            col(FeedbackRequest.status),
+        )
+    )
+    return [(form, occasion, status, int(count)) for form, occasion, status, count in rows.all()]
+
+
+async def response_rows(
+    session: AsyncSession, cohort_id: int, session_id: int | None = None
+) -> list[tuple[int, int, int | None, dict[str, Any], datetime]]:
+    """``(response id, form id, session id, answers, submitted at)`` of a cohort's responses,
+    oldest first, optionally only those after one session; who answered is left out."""
+    statement = sa_select(
+        col(FeedbackResponse.id),
+        col(FeedbackResponse.form_id),
+        col(FeedbackResponse.session_id),
+        col(FeedbackResponse.answers),
+        col(FeedbackResponse.submitted_at),
+    ).where(col(FeedbackResponse.cohort_id) == cohort_id)
+    if session_id is not None:
+        statement = statement.where(col(FeedbackResponse.session_id) == session_id)
+    rows = await session.execute(statement.order_by(col(FeedbackResponse.id)))
+    return [
+        (int(response_id), int(form_id), occasion, dict(answers or {}), submitted_at)
+        for response_id, form_id, occasion, answers, submitted_at in rows.all()
+    ]

@@ -1,1 +1,1 @@
-"""Feedback forms' routers: organisers upload the programme's forms file, trainees answer."""
+"""Feedback forms' routers: organisers upload forms files and read results, trainees answer."""

@@ -62,6 +62,7 @@ def test_routers_match_in_order() -> None:
         "timetable.organiser",
         "feedback.organiser",
         "faq.organiser",
+        "feedback.results",
         "registration.organiser",
         "roster",
         "announcements",

@@ -28,6 +28,7 @@ import yaml
 from bot.i18n import SUPPORTED_LOCALES, normalize_locale
 from bot.i18n import gettext as _
 from bot.markup import h
+from bot.services.spreadsheets import FORMULA_STARTS
 
 #: The languages an entry may be written in.
 LANGUAGES: Final = SUPPORTED_LOCALES
@@ -43,8 +44,6 @@ MAX_KEY: Final = 48
 MAX_CATEGORY: Final = 64
 #: Rows searched for the spreadsheet's header (title rows may come first).
 HEADER_SEARCH_ROWS: Final = 10
-#: What a spreadsheet reads as the start of a formula; exports put an apostrophe before them.
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _LOOKS_LIKE_LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*\Z")

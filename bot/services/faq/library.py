@@ -9,7 +9,6 @@ unchanged, whether YAML or XLSX.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,6 @@ from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.markup import problem_list
 from bot.services.faq.files import (
-    FORMULA_STARTS,
     LANGUAGES,
     MESSAGE_LIMIT,
     FaqProblem,
@@ -33,6 +31,7 @@ from bot.services.faq.files import (
     ParsedEntry,
     parse_faq,
 )
+from bot.services.spreadsheets import write_workbook
 
 #: Export formats by file suffix.
 FORMATS: Final = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx"}
@@ -303,26 +302,15 @@ def yaml_bytes(entries: Sequence[ParsedEntry], programme_code: str) -> bytes:
     return (head + body).encode("utf-8")
 
 
-def neutralise(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (the import takes the apostrophe off)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def xlsx_bytes(entries: Sequence[ParsedEntry]) -> bytes:
     """The entries as a workbook, one row per entry and language."""
-    # Imported here: only an XLSX export needs openpyxl, not every process of the bot.
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("FAQ")
-    sheet.append(list(XLSX_HEADER))
-    for entry in entries:
-        for code, text in entry.texts.items():
-            cells = (entry.key, entry.category, code, text.question, text.answer)
-            sheet.append([neutralise(cell) for cell in (*cells, "; ".join(text.keywords))])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # The import takes the apostrophe that neutralises a formula off again.
+    rows = [
+        (entry.key, entry.category, code, text.question, text.answer, "; ".join(text.keywords))
+        for entry in entries
+        for code, text in entry.texts.items()
+    ]
+    return write_workbook({"FAQ": (list(XLSX_HEADER), rows)})
 
 
 async def export_faq(session: AsyncSession, programme_code: str, fmt: str) -> bytes:

@@ -11,13 +11,13 @@ from bot.services.roster.importing import (
     describe_result,
     import_roster,
     links_file,
-    neutralise,
     new_code,
     personal_link,
     roster_export,
     table_bytes,
 )
 from bot.services.roster.reading import MAX_FILE_BYTES, parse_roster
+from bot.services.spreadsheets import neutralise
 
 __all__ = [
     "MAX_FILE_BYTES",

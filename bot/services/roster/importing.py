@@ -26,11 +26,10 @@ from bot.i18n import ngettext
 from bot.markup import problem_list
 from bot.services.roster.columns import RosterError, RosterRow
 from bot.services.roster.reading import parse_roster
+from bot.services.spreadsheets import neutralise, write_workbook
 
 #: Telegram's limit for one message.
 MESSAGE_LIMIT: Final = 4096
-#: Characters a spreadsheet reads as the start of a formula.
-_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 _ROW_FIELDS: Final = (
     "full_name",
     "gender",
@@ -200,26 +199,11 @@ def describe_result(result: RosterImport, cohort_code: str, *, done: bool) -> st
 # --- files for organisers -------------------------------------------------------------------
 
 
-def neutralise(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (a leading apostrophe where needed)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def table_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], fmt: str) -> bytes:
     """A table as CSV (UTF-8 with BOM, so Excel reads the names right) or XLSX bytes."""
     if fmt == "xlsx":
-        # Imported here: only an XLSX export needs openpyxl, not every process of the bot.
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet()
-        sheet.append([neutralise(cell) for cell in header])
-        for row in rows:
-            sheet.append([neutralise(cell) for cell in row])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
+        cells = ([neutralise(cell) for cell in row] for row in rows)
+        return write_workbook({"Sheet": (header, cells)})
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([neutralise(cell) for cell in header])
