@@ -15,12 +15,19 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from bot.cli import announcements, faq, registration, running, timetable
+from bot.cli import announcements, attendance, faq, registration, running, timetable
 from bot.cli.exits import EXIT_OK, EXIT_USAGE
 from bot.config import Settings, SettingsError, load_settings
 
 #: The command line's features, in the order ``--help`` lists them.
-FEATURES: tuple[ModuleType, ...] = (running, registration, timetable, announcements, faq)
+FEATURES: tuple[ModuleType, ...] = (
+    running,
+    registration,
+    timetable,
+    announcements,
+    faq,
+    attendance,
+)
 
 
 def _configure_logging(level: str) -> None:

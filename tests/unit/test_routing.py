@@ -64,6 +64,7 @@ def test_routers_match_in_order() -> None:
         "registration.organiser",
         "roster",
         "announcements",
+        "attendance.trainer",
         "registration.codes",
         "registration.form",
         "registration.enrolments",
@@ -73,6 +74,7 @@ def test_routers_match_in_order() -> None:
         "timezone",
         "timetable.trainee",
         "reminders",
+        "attendance.trainee",
         "faq.trainee",
         "fallback",
     ]

@@ -90,6 +90,8 @@ class CheckInResult:
     status: str | None = None
     opens_at: datetime | None = None
     session_id: int | None = None
+    #: The programme's home zone, to say when check-in opens.
+    home_zone: str = "UTC"
 
 
 async def check_in(
@@ -117,12 +119,13 @@ async def check_in(
         return CheckInResult(
             CheckIn.ALREADY if own else CheckIn.MARKED, mark.status, session_id=row.id
         )
+    pair = await timetable_db.cohort_with_programme(session, row.cohort_id)
     opens, closes = window_of(row.starts_at)
     if now < opens:
-        return CheckInResult(CheckIn.NOT_YET, opens_at=opens, session_id=row.id)
+        home = pair[1].home_timezone if pair is not None else "UTC"
+        return CheckInResult(CheckIn.NOT_YET, opens_at=opens, session_id=row.id, home_zone=home)
     if now > closes:
         return CheckInResult(CheckIn.CLOSED, session_id=row.id)
-    pair = await timetable_db.cohort_with_programme(session, row.cohort_id)
     rules = rules_of(pair[1] if pair is not None else None)
     source = MarkSource.SELF
     if rules.asks_code:

@@ -17,7 +17,8 @@ from bot.config import Settings
 from bot.db import attendance as attendance_db
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
-from bot.db.models import Cohort, Programme
+from bot.db.models import Cohort as Cohort  # re-exported for the handlers
+from bot.db.models import Programme
 from bot.services import roles
 from bot.services.roles import GrantOutcome, GrantResult
 
