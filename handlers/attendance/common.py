@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import gettext as _
-from bot.services.attendance.marking import Presence
+from bot.services.attendance.marking import MarkSource, Presence
 
 ICONS = {
     Presence.PRESENT: "✅",
@@ -28,3 +28,15 @@ def presence_label(status: str | None) -> str:
 def icon(status: str | None) -> str:
     """The sign of a mark."""
     return ICONS.get(Presence(status), UNMARKED_ICON) if status in ICONS else UNMARKED_ICON
+
+
+def source_note(source: str | None) -> str:
+    """Who set a mark, when not a trainer: " (checked in)", " (classroom report)"."""
+    notes = {
+        MarkSource.SELF: _("checked in"),
+        MarkSource.CODE: _("checked in with the code"),
+        MarkSource.CLASSROOM: _("classroom report"),
+    }
+    if source is None or source not in notes:
+        return ""
+    return f" ({notes[MarkSource(source)]})"

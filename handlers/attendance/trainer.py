@@ -26,7 +26,7 @@ from bot.services import people
 from bot.services.attendance import checkin, codes, marking, report, trainers
 from bot.services.attendance.marking import MarkOutcome, Sheet
 from bot.services.timetable.views import Viewer, local_time, when_text
-from handlers.attendance.common import icon, presence_label
+from handlers.attendance.common import icon, presence_label, source_note
 from handlers.text import h
 
 MESSAGE_LIMIT = 4096
@@ -119,7 +119,10 @@ def sheet_text(sheet: Sheet, viewer: Viewer) -> str:
     if not sheet.rows:
         lines.append(_("The cohort has no active trainees."))
     for row in sheet.rows:
-        lines.append(f"{icon(row.status)} {h(row.name)} — {presence_label(row.status)}")
+        lines.append(
+            f"{icon(row.status)} {h(row.name)} — {presence_label(row.status)}"
+            + source_note(row.source)
+        )
     lines += [
         "",
         _(

@@ -166,3 +166,19 @@ async def test_a_trainers_mark_is_never_overridden_by_a_later_check_in(
         (Presence.ABSENT, None, 42),
         (Presence.EXCUSED, Presence.ABSENT, 43),
     ]
+
+
+async def test_only_the_reminder_shortly_before_carries_im_here(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    from bot.services.reminders import plan_reminders
+    from tests.timetable.support import outbox
+
+    setup = await cohort_with_people(session, people=range(0, 1))
+    await plan_reminders(session, START - timedelta(days=1, hours=1))
+    await plan_reminders(session, START - timedelta(minutes=20))
+    rows = {row.dedupe_key.split(":")[3]: row for row in await outbox(session, "reminder")}
+    day_before = [b for line in rows["1440"].payload["buttons"] for b in line]
+    shortly = [b for line in rows["15"].payload["buttons"] for b in line]
+    assert all("callback_data" not in b for b in day_before)
+    assert shortly[-1] == {"text": "✋ I'm here", "callback_data": f"atin:{setup.session_id}"}

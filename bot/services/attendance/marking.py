@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import attendance as attendance_db
 from bot.db import timetable as timetable_db
-from bot.db.attendance import MarkSource
+from bot.db.attendance import MarkSource as MarkSource  # re-exported for the handlers
 from bot.db.attendance import Presence as Presence  # re-exported for the handlers
 from bot.db.models import Cohort, Programme, TrainingSession
 from bot.services.attendance.rules import OPENS_BEFORE
