@@ -27,6 +27,8 @@ def build_root_router() -> Router:
         start,
         timezone,
     )
+    from handlers.attendance import trainee as attendance_trainee
+    from handlers.attendance import trainer as attendance_trainer
     from handlers.faq import organiser as faq_organiser
     from handlers.faq import staff as faq_staff
     from handlers.faq import trainee as faq_trainee
@@ -41,8 +43,10 @@ def build_root_router() -> Router:
     from handlers.timetable import trainee as timetable_trainee
 
     root = Router(name="root")
-    # Group chats first; then organisers' routers (filtered at router level); registration
-    # before /start so that a /start with a code reaches it; the fallback last.
+    # Group chats first; then organisers' routers (filtered at router level), and the
+    # trainers' (who need not organise anything: each command checks); registration before
+    # /start so that a /start with a code reaches it; the check-in's typed code before the
+    # FAQ's free text; the fallback last.
     order = (
         groups,
         faq_staff,
@@ -54,6 +58,7 @@ def build_root_router() -> Router:
         registration_organiser,
         roster,
         announcements,
+        attendance_trainer,
         registration_codes,
         registration_form,
         registration_enrolments,
@@ -64,6 +69,7 @@ def build_root_router() -> Router:
         timetable_trainee,
         reminders,
         feedback_trainee,
+        attendance_trainee,
         faq_trainee,
         fallback,
     )

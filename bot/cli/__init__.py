@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from bot.cli import announcements, faq, feedback, registration, running, timetable
+from bot.cli import announcements, attendance, faq, feedback, registration, running, timetable
 from bot.cli.exits import EXIT_OK, EXIT_USAGE
 from bot.config import Settings, SettingsError, load_settings
 
@@ -27,6 +27,7 @@ FEATURES: tuple[ModuleType, ...] = (
     announcements,
     faq,
     feedback,
+    attendance,
 )
 
 

@@ -2,7 +2,8 @@
 
 ``trainee-bot programme import FILE.yaml``, ``programme list [--json]``,
 ``roster import FILE --cohort CODE [--links-out FILE]``,
-``grant USER_ID --programme CODE --role admin|coordinator`` (and ``revoke``).
+``grant USER_ID --programme CODE --role admin|coordinator`` and
+``grant USER_ID --role trainer --cohort CODE`` (and ``revoke``).
 None of them needs the network: invite links use ``BOT_USERNAME`` or the username the bot
 stored at its last start.
 """
@@ -25,6 +26,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.services import programmes, roles
+from bot.services.attendance import trainers
 from bot.services.roster import importing as roster_import
 
 TITLE = "registration"
@@ -52,8 +54,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     for name, text in (("grant", "give a role"), ("revoke", "take a role away")):
         cmd = sub.add_parser(name, help=f"{text} in a programme")
         cmd.add_argument("user_id", type=int, help="the person's Telegram user id")
-        cmd.add_argument("--programme", required=True, help="the programme's code")
-        cmd.add_argument("--role", required=True, choices=sorted(roles.ROLE_WORDS))
+        cmd.add_argument("--programme", help="the programme's code (admin, coordinator)")
+        cmd.add_argument("--cohort", help="the cohort's code (trainer)")
+        cmd.add_argument(
+            "--role", required=True, choices=sorted([*roles.ROLE_WORDS, trainers.TRAINER_WORD])
+        )
 
 
 @asynccontextmanager
@@ -209,7 +214,39 @@ async def _roster_import(
     return EXIT_OK
 
 
+async def _trainer(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    if not args.cohort or args.programme:
+        _err("a trainer is granted in a cohort: --role trainer --cohort CODE")
+        return EXIT_USAGE
+    async with _database(settings) as session:
+        result = await trainers.change_trainer(
+            session,
+            actor_id=None,
+            user_id=args.user_id,
+            cohort_code=args.cohort,
+            grant=args.command == "grant",
+            settings=settings,
+            now=clock.now(),
+        )
+    if result.outcome == roles.GrantOutcome.UNKNOWN_PROGRAMME:
+        _err(f"unknown cohort {args.cohort!r}; see: trainee-bot programme list")
+        return EXIT_FAILED
+    cohort = result.programme_code
+    if result.outcome == roles.GrantOutcome.UNCHANGED:
+        print(f"nothing to do: {args.user_id} trainer of {cohort} unchanged")
+    elif args.command == "grant":
+        print(f"granted: {args.user_id} is trainer of {cohort}")
+    else:
+        print(f"revoked: {args.user_id} is no longer trainer of {cohort}")
+    return EXIT_OK
+
+
 async def _grant(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    if args.role == trainers.TRAINER_WORD:
+        return await _trainer(args, settings, clock)
+    if not args.programme or args.cohort:
+        _err(f"{args.role} is granted in a programme: --programme CODE")
+        return EXIT_USAGE
     async with _database(settings) as session:
         result = await roles.change_grant(
             session,

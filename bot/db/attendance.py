@@ -12,6 +12,7 @@ The functions flush at most; the calling service commits.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -20,7 +21,8 @@ from sqlalchemy import BigInteger, Index, UniqueConstraint, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import utcnow
+from bot.db.models import Enrolment, RosterEntry, User, utcnow
+from bot.db.status import EnrolmentStatus
 from bot.db.types import UTCDateTime
 
 
@@ -267,3 +269,73 @@ async def is_any_trainer(session: AsyncSession, user_id: int) -> bool:
         select(CohortTrainer.id).where(CohortTrainer.user_id == user_id).limit(1)
     )
     return rows.first() is not None
+
+
+async def add_trainer(
+    session: AsyncSession, cohort_id: int, user_id: int, granted_by: int | None, now: datetime
+) -> CohortTrainer:
+    """Make ``user_id`` a trainer of the cohort (the caller checked there was no grant)."""
+    grant = CohortTrainer(
+        cohort_id=cohort_id, user_id=user_id, granted_by=granted_by, created_at=now
+    )
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+# --------------------------------------------------------------------------------------------
+# The people marked
+
+
+@dataclass(frozen=True, slots=True)
+class Trainee:
+    """An active trainee of a cohort as attendance needs them."""
+
+    user_id: int
+    cohort_id: int
+    name: str
+    email: str | None
+    phone: str | None
+    roster_entry_id: int | None
+
+
+async def cohort_trainees(session: AsyncSession, cohort_id: int) -> list[Trainee]:
+    """The cohort's active trainees, by name: the roster's name, else Telegram's."""
+    rows = await session.exec(
+        select(Enrolment, User, RosterEntry)
+        .join(User, col(User.id) == col(Enrolment.user_id))
+        .outerjoin(RosterEntry, col(RosterEntry.id) == col(Enrolment.roster_entry_id))
+        .where(
+            col(Enrolment.cohort_id) == cohort_id,
+            col(Enrolment.status) == EnrolmentStatus.ACTIVE,
+            col(Enrolment.role) == "trainee",
+        )
+    )
+    out: list[Trainee] = []
+    for enrolment, user, entry in rows.all():
+        telegram_name = " ".join(part for part in (user.first_name, user.last_name) if part)
+        out.append(
+            Trainee(
+                user_id=int(enrolment.user_id),
+                cohort_id=cohort_id,
+                name=(entry.full_name if entry is not None and entry.full_name else "")
+                or telegram_name
+                or str(enrolment.user_id),
+                email=entry.email if entry is not None else None,
+                phone=entry.phone if entry is not None else None,
+                roster_entry_id=entry.id if entry is not None else None,
+            )
+        )
+    out.sort(key=lambda trainee: (trainee.name.casefold(), trainee.user_id))
+    return out
+
+
+async def roster_entries(
+    session: AsyncSession, *, exclude_cohort_id: int | None = None
+) -> list[RosterEntry]:
+    """Every roster entry (of every cohort but ``exclude_cohort_id``), to tell cohorts apart."""
+    query = select(RosterEntry)
+    if exclude_cohort_id is not None:
+        query = query.where(col(RosterEntry.cohort_id) != exclude_cohort_id)
+    rows = await session.exec(query.order_by(col(RosterEntry.id)))
+    return list(rows.all())

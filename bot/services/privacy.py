@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.db import attendance as attendance_db
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.db import users as users_db
@@ -121,6 +122,7 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
         "roles": [],
         "questions": await inbox.questions_data(session, user_id),
         "feedback": await feedback_records.data_of_user(session, user_id),
+        "attendance": [],
     }
     for entry in await reg_db.entries_of_user(session, user_id):
         cohort = await reg_db.get_cohort(session, entry.cohort_id)
@@ -132,6 +134,21 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
         record = {k: _plain(v) for k, v in enrolment.model_dump().items()}
         record["cohort"] = cohort.code if cohort else None
         data["enrolments"].append(record)
+    cohort_codes: dict[int, str | None] = {}
+    for mark in await attendance_db.marks_of_user(session, user_id):
+        if mark.cohort_id not in cohort_codes:
+            cohort = await reg_db.get_cohort(session, mark.cohort_id)
+            cohort_codes[mark.cohort_id] = cohort.code if cohort else None
+        data["attendance"].append(
+            {
+                "session_id": mark.session_id,
+                "cohort": cohort_codes[mark.cohort_id],
+                "status": mark.status,
+                "source": mark.source,
+                "minutes": mark.minutes,
+                "updated_at": _plain(mark.updated_at),
+            }
+        )
     for grant in await reg_db.grants_of_user(session, user_id):
         programme = await reg_db.get_programme(session, grant.programme_id)
         data["roles"].append(
@@ -149,7 +166,8 @@ async def forget_me(
     aggregate figures), are unbound and get a new code, so the old personal link is dead.
     Enrolments stay, withdrawn, so that the cohort's figures still add up; freed places go to
     the waiting list. The user row keeps only the id. Reminders and digests still queued for
-    the person are deleted.
+    the person are deleted, and so are their attendance marks (the history of marks keeps
+    anonymous rows).
     """
     now = clock.now()
     entries = await reg_db.entries_of_user(session, user_id)
@@ -191,6 +209,8 @@ async def forget_me(
     await inbox.forget_questions(session, user_id, now)
     # Their feedback: the figures stay, without them or their words.
     await feedback_records.forget_user(session, user_id)
+    # Attendance marks go; their history stays without the person, so counts add up.
+    await attendance_db.erase_user(session, user_id)
     await session.flush()
     for cohort_id in dict.fromkeys(freed):
         cohort = await reg_db.get_cohort(session, cohort_id)

@@ -22,6 +22,7 @@ from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.db.models import Cohort, Programme
 from bot.i18n import SUPPORTED_LOCALES
+from bot.services.attendance.rules import AttendanceSpec
 
 #: Codes travel in deep links (``?start=<code>``), which allow only these characters.
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -117,6 +118,9 @@ class ProgrammeSpec(BaseModel):
     starts_on: date | None = None
     ends_on: date | None = None
     cohorts: list[CohortSpec] = Field(default_factory=list)
+    #: Attendance rules (``min_share``, ``check_in``, ``present_minutes``,
+    #: ``late_after_minutes``); None keeps the defaults.
+    attendance: AttendanceSpec | None = None
 
     _titles = field_validator("titles")(_check_titles)
     _zone = field_validator("home_timezone")(_check_zone)
@@ -190,6 +194,17 @@ class ProgrammeImport:
         return [self.programme[1], *(c for _code, c in self.cohorts)].count(change)
 
 
+async def _rules(session: AsyncSession, spec: ProgrammeSpec) -> dict[str, Any]:
+    """The programme's rules after this file: its ``attendance`` section replaces the old one."""
+    existing = await reg_db.get_programme_by_code(session, spec.code)
+    rules = dict(existing.rules or {}) if existing is not None else {}
+    if spec.attendance is None:
+        rules.pop("attendance", None)
+    else:
+        rules["attendance"] = spec.attendance.stored()
+    return rules
+
+
 def _apply(target: Any, values: dict[str, Any]) -> bool:
     changed = False
     for name, value in values.items():
@@ -225,6 +240,7 @@ async def import_programme(
         "starts_on": spec.starts_on,
         "ends_on": spec.ends_on,
     }
+    values["rules"] = await _rules(session, spec)
     programme = await reg_db.get_programme_by_code(session, spec.code)
     if programme is None:
         programme = Programme(code=spec.code, created_at=now, updated_at=now, **values)

@@ -29,6 +29,7 @@ from bot.delivery.outbox import Envelope, enqueue
 from bot.i18n import babel_locale, format_timedelta, use_locale
 from bot.i18n import gettext as _
 from bot.markup import h
+from bot.services.attendance import checkin
 from bot.services.timetable.views import (
     Viewer,
     day_label,
@@ -259,6 +260,9 @@ async def plan_reminders(
                 texts[cache_key] = text
             with use_locale(locale):
                 buttons = join_buttons(row.join_url)
+                if timedelta(minutes=candidate.minutes) <= checkin.BUTTON_LEAD:
+                    # Sent shortly before the start: "I'm here" (open 10 minutes before).
+                    buttons += checkin.buttons(row.id or 0)
             envelopes.append(
                 Envelope(
                     chat_id=member.user_id,

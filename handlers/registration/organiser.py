@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.i18n import gettext as _
 from bot.services import programmes, roles
 from bot.services import registration as reg
+from bot.services.attendance import trainers
 from bot.services.countries import country_name
 from bot.services.roster import importing as roster_import
 from handlers.filters import IsAnyAdmin
@@ -239,10 +240,28 @@ async def _change_grant(
         return
     parts = (command.args or "").split()
     usage = (
-        _("Usage: /grant USER_ID PROGRAMME_CODE admin|coordinator")
+        _(
+            "Usage: /grant USER_ID PROGRAMME_CODE admin|coordinator, or "
+            "/grant USER_ID trainer COHORT_CODE"
+        )
         if grant
-        else _("Usage: /revoke USER_ID PROGRAMME_CODE admin|coordinator")
+        else _(
+            "Usage: /revoke USER_ID PROGRAMME_CODE admin|coordinator, or "
+            "/revoke USER_ID trainer COHORT_CODE"
+        )
     )
+    if (
+        len(parts) == 3
+        and parts[0].isdigit()
+        and trainers.TRAINER_WORD
+        in (
+            parts[1].lower(),
+            parts[2].lower(),
+        )
+    ):
+        cohort_code = parts[2] if parts[1].lower() == trainers.TRAINER_WORD else parts[1]
+        await _change_trainer(message, session, settings, clock, int(parts[0]), cohort_code, grant)
+        return
     if len(parts) != 3 or not parts[0].isdigit():
         await message.answer(usage)
         return
@@ -283,6 +302,44 @@ async def _change_grant(
         await message.answer(_("Done: {user} is now {role} of {programme}.").format(**values))
     else:
         await message.answer(_("Done: {user} is no longer {role} of {programme}.").format(**values))
+
+
+async def _change_trainer(
+    message: Message,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    user_id: int,
+    cohort_code: str,
+    grant: bool,
+) -> None:
+    if message.from_user is None:
+        return
+    result = await trainers.change_trainer(
+        session,
+        actor_id=message.from_user.id,
+        user_id=user_id,
+        cohort_code=cohort_code,
+        grant=grant,
+        settings=settings,
+        now=clock.now(),
+    )
+    values = {"user": user_id, "cohort": h(result.programme_code or cohort_code)}
+    if result.outcome == roles.GrantOutcome.FORBIDDEN:
+        await message.answer(
+            _(
+                "You cannot change the trainers of {cohort}: only its programme's admins and "
+                "the super-admins can."
+            ).format(**values)
+        )
+    elif result.outcome == roles.GrantOutcome.UNKNOWN_PROGRAMME:
+        await message.answer(_("There is no cohort {cohort}.").format(**values))
+    elif result.outcome == roles.GrantOutcome.UNCHANGED:
+        await message.answer(_("Nothing to change."))
+    elif grant:
+        await message.answer(_("Done: {user} is now a trainer of {cohort}.").format(**values))
+    else:
+        await message.answer(_("Done: {user} is no longer a trainer of {cohort}.").format(**values))
 
 
 async def cmd_grant(

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.i18n import format_timedelta
 from bot.i18n import gettext as _
 from bot.services import people, timetable
+from bot.services.attendance import checkin
 from bot.services.timetable import SessionView, TraineeTimetable, Viewer
 from handlers.text import fit_lines, h
 
@@ -259,7 +260,16 @@ async def cmd_next(
     view = await timetable.next_session(
         session, user_id=message.from_user.id, locale=locale, zone=people.zone_of(user), now=now
     )
-    await message.answer(render_next(view, now), reply_markup=join_keyboard(view.sessions))
+    keyboard = join_keyboard(view.sessions)
+    item = view.sessions[0] if view.sessions else None
+    if item is not None and checkin.window_open(item.starts_at, item.all_day, now):
+        # Check-in is open: "I'm here" under the session.
+        here = InlineKeyboardButton(
+            text=checkin.button_label(), callback_data=checkin.callback_data(item.session_id)
+        )
+        rows = [*(keyboard.inline_keyboard if keyboard else []), [here]]
+        keyboard = InlineKeyboardMarkup(inline_keyboard=rows)
+    await message.answer(render_next(view, now), reply_markup=keyboard)
 
 
 async def cmd_calendar(message: Message, session: AsyncSession, locale: str, clock: Clock) -> None:

@@ -66,6 +66,7 @@ def test_routers_match_in_order() -> None:
         "registration.organiser",
         "roster",
         "announcements",
+        "attendance.trainer",
         "registration.codes",
         "registration.form",
         "registration.enrolments",
@@ -76,6 +77,7 @@ def test_routers_match_in_order() -> None:
         "timetable.trainee",
         "reminders",
         "feedback.trainee",
+        "attendance.trainee",
         "faq.trainee",
         "fallback",
     ]

@@ -1,0 +1,1 @@
+"""Attendance: check-in, trainer marks, classroom reports, figures."""
