@@ -34,6 +34,7 @@ from typing import TextIO
 from pydantic import SecretStr
 
 from bot.app import SANDBOX_TOKEN, Application, application
+from bot.cli.attendance import describe_import
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.demo_seed import (
@@ -43,6 +44,7 @@ from bot.demo_seed import (
     DemoWorld,
     MoveError,
     RosterPerson,
+    classroom_export,
     describe_duration,
     describe_instant,
     load_samples,
@@ -53,7 +55,9 @@ from bot.demo_seed import (
     seed,
     start_time,
 )
+from bot.i18n import use_locale
 from bot.scheduling import jobs
+from bot.services.attendance import classroom
 from bot.services.roster import importing as roster_import
 from sandbox import Limits, Sandbox, SandboxChat, SandboxUser, TranscriptEntry
 
@@ -79,6 +83,8 @@ HELP = """Demo commands:
   :staff TEXT      as the organiser, answer in the staff group's topic of the last trainee
                    who asked something the FAQ could not answer
   :file PATH       send a file to the bot as the current person
+  :classroom       as the organiser, import the online classroom's participant report
+                   (a Zoom-style CSV) of the latest session that started
   :help            this list
   Ctrl-D           end the demo"""
 
@@ -256,6 +262,9 @@ class _Demo:
                 f"  FAQ: {w.faq_entries} questions and answers (faq.yaml); the staff group "
                 f"“{STAFF_GROUP.title}” gets what the FAQ cannot answer"
             )
+        if w.forms:
+            names = ", ".join(f"{title} ({key})" for key, title in w.forms)
+            self.say(f"  feedback forms (feedback.yaml): {names}")
         for code, mode in w.other_cohorts:
             how = {
                 "open": "anyone may register",
@@ -277,6 +286,11 @@ class _Demo:
         self.say("  4. As the trainee, type a question (how do I join ClassIn, 证书什么时候发):")
         self.say("     the FAQ answers in your language; ask something else (the weather) and")
         self.say("     it goes to the staff group; :staff It will be sunny answers from there.")
+        self.say("  5. :wait past a lecture's end: its feedback form arrives 15 minutes after it,")
+        self.say("     one question at a time; a trainee who ignores it is nudged later. As the")
+        self.say("     organiser (:admin), /results shows the answers with a chart, /attendance")
+        self.say("     marks who was there, :classroom imports the classroom's report; as the")
+        self.say("     trainee, /progress shows your attendance and forms.")
         self.say(HELP)
 
     async def show_time(self) -> None:
@@ -340,6 +354,12 @@ class _Demo:
 
         with contextlib.suppress(TimeoutError):
             await self.sb.wait_for(answered, timeout=15, what="the bot's answer")
+        # A handler may still be on its way: a second message to the same chat within a
+        # second waits for Telegram's per-chat pace.
+        for _tick in range(150):
+            if self.app.updates_in_progress == 0:
+                break
+            await asyncio.sleep(0.1)
         await self.settle()
 
     async def settle(self) -> None:
@@ -396,6 +416,9 @@ class _Demo:
             return await self.move_next(argument)
         if command == ":staff":
             return await self.staff_answer(argument)
+        if command == ":classroom":
+            await self.classroom()
+            return False
         if command == ":file":
             path = Path(argument)
             content = await asyncio.to_thread(_read_file, path)
@@ -406,6 +429,31 @@ class _Demo:
             return True
         self.say(HELP)
         return False
+
+    async def classroom(self) -> None:
+        export = await classroom_export(self.app.session_factory, self.world, self.clock.now())
+        if export is None:
+            self.say("   (no session has started yet: :wait until one has)")
+            return
+        path = self.workdir / f"zoom-participants-{export.session_id}.csv"
+        await asyncio.to_thread(path.write_bytes, export.content)
+        self.say(
+            f"The organiser downloads the participant report of “{export.title}” from the "
+            f"online classroom ({path}) and imports it:"
+        )
+        self.say(f"$ trainee-bot attendance import {path.name} --session {export.session_id}")
+        async with self.app.session_factory() as session:
+            outcome = await classroom.import_report(
+                session,
+                session_id=export.session_id,
+                data=export.content,
+                now=self.clock.now(),
+            )
+        with use_locale("en"):
+            if outcome.ok:
+                self.say(describe_import(outcome))
+            else:
+                self.say("Not imported: " + "; ".join(str(p) for p in outcome.problems))
 
     async def staff_answer(self, text: str) -> bool:
         topics = self.sb.topics(STAFF_GROUP.id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Final
@@ -24,11 +24,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
+from bot.db import feedback as feedback_db
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.services import programmes, timetable
 from bot.services.countries import country_name
 from bot.services.faq import library as faq_library
+from bot.services.feedback import library as feedback_library
 from bot.services.roster import importing as roster_import
 from bot.services.timetable.files import parse_timetable
 
@@ -38,6 +40,7 @@ PROGRAMME_FILE: Final = "programme.yaml"
 ROSTER_FILES: Final = ("roster.csv", "roster.xlsx")
 TIMETABLE_FILES: Final = ("timetable.csv", "timetable.ics")
 FAQ_FILE: Final = "faq.yaml"
+FEEDBACK_FILE: Final = "feedback.yaml"
 #: How long before the first session the demo's clock starts: the day-before reminder is
 #: two hours ahead.
 LEAD_BEFORE_FIRST: Final = timedelta(days=1, hours=2)
@@ -64,6 +67,8 @@ class Samples:
     timetable: bytes
     #: The FAQ, when the folder has one.
     faq: bytes | None = None
+    #: The feedback forms, when the folder has them.
+    feedback: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class DemoWorld:
     samples: Samples
     #: How many FAQ entries were imported (0 without an FAQ file).
     faq_entries: int = 0
+    #: The feedback forms imported: (id, title) in the file's order.
+    forms: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,11 @@ def load_samples(folder: Path) -> Samples:
             timetable_name=timetable_path.name,
             timetable=timetable_path.read_bytes(),
             faq=(folder / FAQ_FILE).read_bytes() if (folder / FAQ_FILE).is_file() else None,
+            feedback=(
+                (folder / FEEDBACK_FILE).read_bytes()
+                if (folder / FEEDBACK_FILE).is_file()
+                else None
+            ),
         )
     except (OSError, UnicodeDecodeError) as exc:
         raise DemoSetupError(f"{folder}: cannot read the sample files ({exc})") from exc
@@ -229,6 +241,17 @@ async def seed(
             raise DemoSetupError(f"{FAQ_FILE}: not imported ({reasons})")
         faq_entries = len(faq.result.created) + len(faq.result.updated)
         faq_entries += len(faq.result.unchanged)
+    forms: list[tuple[str, str]] = []
+    if samples.feedback is not None:
+        async with session_factory() as session:
+            imported = await feedback_library.import_forms(
+                session, spec.code, samples.feedback, FEEDBACK_FILE, clock.now()
+            )
+            stored = await feedback_db.forms_of_programme(session, cohort.programme_id)
+        if imported.result is None:
+            reasons = "; ".join(p.message for p in imported.problems[:5])
+            raise DemoSetupError(f"{FEEDBACK_FILE}: not imported ({reasons})")
+        forms = [(form.key, form.titles.get("en") or form.key) for form in stored]
     return DemoWorld(
         programme_code=spec.code,
         programme_title=spec.titles.get("en") or next(iter(spec.titles.values())),
@@ -242,6 +265,7 @@ async def seed(
         sessions=len(applied.diff.new),
         samples=samples,
         faq_entries=faq_entries,
+        forms=forms,
     )
 
 
@@ -263,6 +287,60 @@ async def roster(
         )
         for number, entry in enumerate(entries, start=1)
     ]
+
+
+@dataclass(frozen=True)
+class ClassroomExport:
+    """A participant export of the online classroom for one session, as Zoom writes it."""
+
+    session_id: int
+    title: str
+    starts_at: datetime
+    content: bytes
+
+
+async def classroom_export(
+    session_factory: async_sessionmaker[AsyncSession], world: DemoWorld, now: datetime
+) -> ClassroomExport | None:
+    """The demo cohort's latest started session as Zoom's participant report would have it:
+    every registered trainee, every third one only ten minutes, and a guest nobody knows."""
+    async with session_factory() as session:
+        rows = await timetable_db.sessions_of_cohort(session, world.cohort_id)
+        entries = await reg_db.roster_of_cohort(session, world.cohort_id)
+    started = [
+        row
+        for row in rows
+        if row.starts_at <= now and row.status == "scheduled" and not row.all_day
+    ]
+    if not started or started[-1].id is None:
+        return None
+    row = started[-1]
+    minutes = int((row.ends_at - row.starts_at).total_seconds() // 60)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)"]
+    )
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(world.home_zone)).strftime("%m/%d/%Y %I:%M:%S %p")
+
+    registered = [entry for entry in entries if entry.user_id is not None]
+    for number, entry in enumerate(registered):
+        stay = 10 if number % 3 == 2 else minutes - 2
+        joined = row.starts_at + timedelta(minutes=1)
+        writer.writerow(
+            [
+                entry.full_name,
+                entry.email or "",
+                stamp(joined),
+                stamp(joined + timedelta(minutes=stay)),
+                stay,
+            ]
+        )
+    writer.writerow(["Guest (iPhone)", "", stamp(row.starts_at), stamp(row.ends_at), minutes])
+    title = row.titles.get("en") or next(iter(row.titles.values()), row.key)
+    return ClassroomExport(row.id or 0, title, row.starts_at, out.getvalue().encode())
 
 
 async def next_session(

@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.db.attendance import Presence
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from bot.services.attendance import classroom, marking, report
+from bot.services.attendance import classroom, exports, marking, report
 
 TITLE = "attendance"
 COMMANDS = ("attendance",)
@@ -50,6 +50,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     reporting = actions.add_parser("report", help="a cohort's attendance per session and trainee")
     reporting.add_argument("--cohort", required=True, help="the cohort's code")
     reporting.add_argument("--json", action="store_true", help="print JSON")
+    reporting.add_argument(
+        "-o", "--output", type=Path, help="also write the report as a workbook (.xlsx)"
+    )
     marking_ = actions.add_parser("mark", help="set one trainee's mark, as a trainer")
     marking_.add_argument("--session", type=int, required=True, help="the session's id")
     marking_.add_argument("--user", type=int, required=True, help="the trainee's Telegram id")
@@ -164,10 +167,23 @@ async def _report(args: argparse.Namespace, settings: Settings, clock: Clock) ->
     if found is None:
         _err(_("There is no cohort {code}.").format(code=args.cohort))
         return EXIT_FAILED
+    if args.output is not None:
+        output: Path = args.output
+        if output.suffix.lower() != ".xlsx":
+            _err(_("The file name should end in .xlsx: {path}").format(path=output))
+            return EXIT_USAGE
+        data = await asyncio.to_thread(exports.to_xlsx, found, settings.default_locale)
+        try:
+            await asyncio.to_thread(output.write_bytes, data)
+        except OSError:
+            _err(_("Cannot write the file {path}.").format(path=output))
+            return EXIT_FAILED
     if args.json:
         _print_json(found.to_json())
     else:
         print(report.report_text(found, html=False))
+        if args.output is not None:
+            print(_("Wrote {path}.").format(path=args.output))
     return EXIT_OK
 
 

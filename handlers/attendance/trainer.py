@@ -8,6 +8,7 @@ picks one.
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
 from datetime import datetime
 
@@ -16,14 +17,20 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import gettext as _
 from bot.services import people
-from bot.services.attendance import checkin, codes, marking, report, trainers
+from bot.services.attendance import checkin, codes, exports, marking, report, trainers
 from bot.services.attendance.marking import MarkOutcome, Sheet
 from bot.services.timetable.views import Viewer, local_time, when_text
 from handlers.attendance.common import icon, presence_label, source_note
@@ -408,6 +415,18 @@ async def _send_report(
         return
     for text in _chunks(report.report_text(found)):
         await message.answer(text)
+    chart = await asyncio.to_thread(exports.chart_png, found, locale)
+    if chart is not None:
+        await message.answer_photo(
+            BufferedInputFile(chart, filename=f"attendance-{found.cohort_code}.png")
+        )
+    workbook = await asyncio.to_thread(exports.to_xlsx, found, locale)
+    await message.answer_document(
+        BufferedInputFile(workbook, filename=f"attendance-{found.cohort_code}.xlsx"),
+        caption=_("Attendance of {cohort}: per session and per trainee.").format(
+            cohort=h(found.cohort_code)
+        ),
+    )
 
 
 async def cmd_report(

@@ -77,6 +77,7 @@ def test_routers_match_in_order() -> None:
         "timetable.trainee",
         "reminders",
         "feedback.trainee",
+        "progress",
         "attendance.trainee",
         "faq.trainee",
         "fallback",
