@@ -102,6 +102,8 @@ class _Screen:
         body = entry.text or entry.caption or ""
         if entry.document_name:
             body = f"[file: {entry.document_name}] {body}".rstrip()
+        elif entry.photo:
+            body = f"[picture: a chart] {body}".rstrip()
         flat = [b for row in entry.buttons for b in row]
         signature = (body, repr([(b.text, b.callback_data, b.url) for b in flat]))
         previous = self.printed.get(entry.message_id)
@@ -357,7 +359,7 @@ class _Demo:
         # A handler may still be on its way: a second message to the same chat within a
         # second waits for Telegram's per-chat pace.
         for _tick in range(150):
-            if self.app.updates_in_progress == 0:
+            if self.app.updates_in_progress() == 0:
                 break
             await asyncio.sleep(0.1)
         await self.settle()

@@ -180,3 +180,70 @@ def test_demo_faq_answers_in_arabic_and_the_staff_group_answers_the_rest(tmp_pat
     assert "Question from Mohamed Abdelrahman Hassan" in escalated
     assert "what will the weather be like tomorrow" in escalated
     assert "It will be sunny, 24 degrees." in replied
+
+
+def test_demo_feedback_attendance_and_progress(tmp_path: Path) -> None:
+    out, shown = _run_demo(
+        tmp_path,
+        [
+            ":register 1",
+            "1",
+            ":register 3",
+            "1",
+            ":wait 2d5h",
+            ":register 1",
+            "/feedback",
+            "1",
+            "4",
+            "9",
+            "2",
+            "2",
+            "5",
+            "More case studies from Africa, please",
+            ":wait 14h",
+            ":admin",
+            "/results DT27-A",
+            "/attendance DT27-A",
+            "3",
+            ":classroom",
+            ":register 1",
+            "/progress",
+        ],
+    )
+    assert "feedback forms (feedback.yaml): " in out
+    waited = shown[4]
+    # The lecture of 9 March ended at 21:00 in Beijing: its form came 15 minutes later, in
+    # each trainee's language.
+    assert "bot → Amina> 📝 " in waited
+    assert "About: China's Digital Economy: Policies and Practice" in waited
+    assert "bot> 📝 " in waited  # Aigerim's own chat, in Russian
+    assert "О занятии: China's Digital Economy" in waited
+    assert "[1] ▶ Start" in waited
+    started, rated = shown[7], shown[8]
+    assert "1 of 5" in started
+    assert "[5] 5 ⭐" in started
+    assert "bot (edited)> " in rated
+    assert "2 of 5" in rated
+    thanked = shown[13]
+    assert "Thank you! Your answers to" in thanked
+    assert "More case studies from Africa, please" in thanked
+    # Aigerim did not answer: the next morning she is reminded; Amina is not.
+    nudged = shown[14]
+    assert "bot → Aigerim> 🔔" in nudged
+    assert "Amina> 🔔" not in nudged
+    assert "bot> 🔔" not in nudged
+    # The organiser's results: the text and a chart.
+    results = shown[16]
+    assert "1 of 2" in results
+    assert "[picture: a chart]" in results
+    # The trainer's sheet, everyone present pressed.
+    marked = shown[18]
+    assert "Amina Nakato" in marked
+    assert "2 present" in marked
+    # The classroom's report: Aigerim and Amina were there, a guest matched nobody.
+    imported = shown[19]
+    assert "attendance import zoom-participants-" in imported
+    assert "Guest (iPhone)" in imported
+    progress = shown[21]
+    assert "Your progress" in progress
+    assert "Feedback forms: 1 of 1 answered" in progress
