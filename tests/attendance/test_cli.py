@@ -12,6 +12,7 @@ import pytest
 from bot.app import SANDBOX_TOKEN
 from bot.cli import main
 from bot.db.engine import create_engine, create_session_factory
+from bot.services.spreadsheets import read_back
 from tests.attendance.support import add_session, cohort_with_people
 from tests.attendance.test_classroom import zoom_csv
 from tests.timetable.support import at
@@ -71,6 +72,16 @@ def test_import_mark_and_report(
     assert sum(row["below_threshold"] for row in figures["trainees"]) == 4
     assert main(["attendance", "report", "--cohort", "CLI-A"]) == 0
     assert "Attendance of CLI-A: 20% over 1 sessions held (rule: 80%)." in capsys.readouterr().out
+
+    # The workbook: a sheet per session and per trainee, the rule's laggards flagged.
+    book = tmp_path / "attendance.xlsx"
+    assert main(["attendance", "report", "--cohort", "CLI-A", "-o", str(book)]) == 0
+    assert f"Wrote {book}." in capsys.readouterr().out
+    sheets = read_back(book.read_bytes())
+    assert sheets["Sessions"][1][2:7] == [1, 0, 3, 1, 0]
+    assert sum(1 for row in sheets["Trainees"][1:] if row[4] == "yes") == 4
+    assert main(["attendance", "report", "--cohort", "CLI-A", "-o", str(tmp_path / "a.csv")]) == 2
+    capsys.readouterr()
 
     assert main(["attendance", "report", "--cohort", "NOPE"]) == 1
     bad = tmp_path / "bad.csv"
