@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
+import bot.db.audit  # the audit log
 import bot.db.attendance  # the attendance tables
 import bot.db.faq  # the FAQ's tables
 import bot.db.feedback  # the feedback tables
