@@ -103,7 +103,7 @@ async def test_question_texts_in_the_readers_language_with_fallbacks(session) ->
     zh = report.text("zh")
     assert "这次课程有用吗？" in zh
     # Session by session, each titled in Chinese, with its date as Chinese readers write it.
-    assert "• 数字贸易规则, 2027年3月8日 — 3 of 4 (75%) · 4.3" in zh
+    assert "• 数字贸易规则, 2027年3月8日 — 3 / 4（75%） · 4.3" in zh
 
 
 async def test_json_shape(session) -> None:
