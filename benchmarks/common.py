@@ -47,11 +47,12 @@ def bench_settings(sandbox_url: str, database_url: str, **extra: Any) -> Setting
 
 @asynccontextmanager
 async def running_bot(
-    sandbox: Sandbox, clock: Clock | None = None, **extra: Any
+    sandbox: Sandbox, clock: Clock | None = None, database_url: str | None = None, **extra: Any
 ) -> AsyncIterator[Application]:
-    """Our bot on a fresh SQLite file, polling ``sandbox``, for the duration of the block."""
+    """Our bot on a fresh SQLite file (or ``database_url``), polling ``sandbox``, for the
+    duration of the block."""
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        url = database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         settings = bench_settings(sandbox.url, url, **extra)
         async with application(settings, clock=clock or SystemClock()) as app:
             await app.prepare()

@@ -18,11 +18,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from bot.db.feedback import FeedbackForm, FeedbackRequest, FeedbackResponse, For
 from bot.db.models import Cohort, Enrolment, OutboxMessage, Programme, TrainingSession, User
 from bot.services.feedback import planning, results
 from sandbox import Sandbox, SandboxUser
+from tests.support.postgres import PostgresServer, find_bindir
 
 ZONES = [
     "Asia/Shanghai",
@@ -259,9 +262,10 @@ def _text_of(sandbox: Sandbox, chat_id: int, message_id: int) -> str:
 
 async def answer_forms(
     sandbox: Sandbox, request_of: dict[int, int], rate: float
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], int]:
     """Each trainee presses Start, then an answer to each of five questions; the presses of
-    everyone together arrive at ``rate`` per second. Returns (start, answer) latencies."""
+    everyone together arrive at ``rate`` per second. Returns (start, answer) latencies and how
+    many trainees gave up (no edit within 30 s)."""
     people = {uid: SandboxUser(id=uid, first_name="A") for uid in request_of}
     # Every trainee's chat needs a message to press on: their /feedback list, unmeasured.
     for uid in people:
@@ -273,6 +277,7 @@ async def answer_forms(
     busy: set[int] = set()
     starts: list[float] = []
     answers: list[float] = []
+    late: list[int] = []
 
     async def step(uid: int) -> None:
         user = people[uid]
@@ -280,7 +285,13 @@ async def answer_forms(
         if steps[uid] == 0:
             listing = sandbox.bot_messages(uid)[-1]
             await sandbox.press_button(user, listing.message_id, f"fb:s:{request_of[uid]}")
-            question = await sandbox.next_bot_message(uid, timeout=30)
+            try:
+                question = await sandbox.next_bot_message(uid, timeout=30)
+            except TimeoutError:
+                late.append(uid)
+                steps[uid] = 6
+                busy.discard(uid)
+                return
             question_message[uid] = question.message_id
             starts.append(time.perf_counter() - began)
         else:
@@ -294,9 +305,17 @@ async def answer_forms(
             )
             before = entry.text or ""
             await sandbox.press_button(user, message_id, data or "")
-            await sandbox.wait_for(
-                lambda: _text_of(sandbox, uid, message_id) != before, timeout=30, what="the edit"
-            )
+            try:
+                await sandbox.wait_for(
+                    lambda: _text_of(sandbox, uid, message_id) != before,
+                    timeout=30,
+                    what="the edit",
+                )
+            except TimeoutError:
+                late.append(uid)
+                steps[uid] = 6  # this trainee gives up
+                busy.discard(uid)
+                return
             answers.append(time.perf_counter() - began)
         steps[uid] += 1
         busy.discard(uid)
@@ -320,11 +339,38 @@ async def answer_forms(
                 tasks.append(asyncio.create_task(step(uid)))
                 break
     await asyncio.gather(*tasks)
-    return starts, answers
+    return starts, answers, len(late)
 
 
-async def answering_run(trainees: int = 2000, rate: float = 200.0) -> None:
-    async with sandbox_host() as host, our_bot(host, rate_budget=False) as app:
+@contextlib.asynccontextmanager
+async def database(kind: str) -> AsyncIterator[str | None]:
+    """``sqlite``: None (the bot's own fresh file); ``postgres``: a throw-away server's URL,
+    when PostgreSQL is installed (else None, and the run says so)."""
+    bindir = find_bindir() if kind == "postgres" else None
+    if bindir is None:
+        yield None
+        return
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        await server.aexecute("CREATE DATABASE bench")
+        yield server.url("bench")
+    finally:
+        server.stop()
+
+
+async def answering_run(trainees: int = 2000, rate: float = 200.0, kind: str = "sqlite") -> None:
+    async with database(kind) as url:
+        if kind == "postgres" and url is None:
+            print("answering on PostgreSQL: skipped (PostgreSQL is not installed)")
+            return
+        await _answering(trainees, rate, url, kind)
+
+
+async def _answering(trainees: int, rate: float, url: str | None, kind: str) -> None:
+    if url is not None:
+        await migrate.upgrade(url)
+    async with sandbox_host() as host, our_bot(host, rate_budget=False, database_url=url) as app:
         now = app.context.clock.now()
         request_of: dict[int, int] = {}
         async with app.session_factory() as session:
@@ -355,21 +401,21 @@ async def answering_run(trainees: int = 2000, rate: float = 200.0) -> None:
             for request in requests:
                 request_of[request.user_id or 0] = request.id or 0
         began = time.perf_counter()
-        starts, answers = await host.run(answer_forms, request_of, rate)
+        starts, answers, gave_up = await host.run(answer_forms, request_of, rate)
         elapsed = time.perf_counter() - began
         async with app.session_factory() as session:
             responses = (await session.exec(select(FeedbackResponse))).all()
     whole = sum(1 for r in responses if len(r.answers) == 5)
     print(
         f"answering: {trainees} trainees x (Start + 5 answers) = {len(starts) + len(answers)}"
-        f" button presses at {rate:.0f}/s, in {elapsed:.0f} s (SQLite)"
+        f" button presses at {rate:.0f}/s, in {elapsed:.0f} s ({kind})"
     )
     print(
         f"  press -> edited question: p50 {percentile(answers, 50) * 1000:.1f} ms,"
         f" p99 {percentile(answers, 99) * 1000:.1f} ms (target < 100 ms);"
         f" Start -> first question: p99 {percentile(starts, 99) * 1000:.1f} ms"
     )
-    print(f"  responses stored whole: {whole} of {trainees}")
+    print(f"  responses stored whole: {whole} of {trainees}; gave up waiting 30 s: {gave_up}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,7 +518,8 @@ async def report_run(trainees: int = 500, lectures: int = 10) -> None:
 async def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     await plan_run()
-    await answering_run()
+    for kind, rate in (("sqlite", 100.0), ("sqlite", 200.0), ("postgres", 200.0)):
+        await answering_run(rate=rate, kind=kind)
     await report_run()
     print(f"peak memory of this process: {peak_rss_mb():.0f} MB")
 
