@@ -9,8 +9,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import bot.db.audit  # the audit log of organisers' changes
 import bot.db.attendance  # attendance marks, their history, the cohorts' trainers
+import bot.db.audit  # the audit log of organisers' changes
 import bot.db.faq  # the FAQ's and the staff inbox's tables
 import bot.db.feedback  # feedback forms, requests and responses
 import bot.db.models  # noqa: F401  (registers every table on SQLModel.metadata)

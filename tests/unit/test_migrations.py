@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import bot.db.audit  # the audit log
 import bot.db.attendance  # the attendance tables
+import bot.db.audit  # the audit log
 import bot.db.faq  # the FAQ's tables
 import bot.db.feedback  # the feedback tables
 import bot.db.models  # noqa: F401  (registers the tables)
