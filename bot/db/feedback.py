@@ -396,6 +396,34 @@ async def recipients_of_cohorts(
     ]
 
 
+async def active_members(
+    session: AsyncSession, cohort_ids: Collection[int], user_ids: Collection[int]
+) -> set[tuple[int, int]]:
+    """(cohort, person) pairs still actively enrolled, reachable or not, in one query."""
+    if not cohort_ids or not user_ids:
+        return set()
+    rows = await session.execute(
+        sa_select(col(Enrolment.cohort_id), col(Enrolment.user_id)).where(
+            col(Enrolment.cohort_id).in_(sorted(cohort_ids)),
+            col(Enrolment.user_id).in_(sorted(user_ids)),
+            col(Enrolment.status) == EnrolmentStatus.ACTIVE,
+        )
+    )
+    return {(int(cohort_id), int(user_id)) for cohort_id, user_id in rows.all()}
+
+
+async def sessions_by_id(
+    session: AsyncSession, session_ids: Collection[int]
+) -> dict[int, TrainingSession]:
+    """These sessions by id, in one query."""
+    if not session_ids:
+        return {}
+    rows = await session.exec(
+        select(TrainingSession).where(col(TrainingSession.id).in_(sorted(session_ids)))
+    )
+    return {row.id: row for row in rows.all() if row.id is not None}
+
+
 async def sessions_ended_between(
     session: AsyncSession, cohort_ids: Collection[int], start: datetime, end: datetime
 ) -> list[TrainingSession]:

@@ -274,11 +274,25 @@ def _next_nudge(
     return due if due < request.closes_at - NUDGE_BEFORE_CLOSE else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What a batch of requests needs, read in a handful of queries whatever its size."""
+
+    forms: dict[int, FeedbackForm]
+    pairs: dict[int, tuple[Cohort, Programme]]
+    recipients: dict[tuple[int, int], Recipient]
+    #: (cohort, person) still active in the cohort, reachable or not.
+    active: set[tuple[int, int]]
+    sessions: dict[int, TrainingSession]
+
+    def still_enrolled(self, request: FeedbackRequest) -> bool:
+        """Whether the person is still active in the request's cohort."""
+        return request.user_id is not None and (request.cohort_id, request.user_id) in self.active
+
+
 async def _context(
-    session: AsyncSession, requests: list[FeedbackRequest]
-) -> tuple[
-    dict[int, FeedbackForm], dict[int, tuple[Cohort, Programme]], dict[tuple[int, int], Recipient]
-]:
+    session: AsyncSession, requests: list[FeedbackRequest], *, with_sessions: bool = False
+) -> _Context:
     forms = {}
     for form_id in {request.form_id for request in requests}:
         form = await feedback_db.get_form(session, form_id)
@@ -291,20 +305,24 @@ async def _context(
         (r.cohort_id, r.user_id): r
         for r in await feedback_db.recipients_of_cohorts(session, cohort_ids, user_ids=user_ids)
     }
-    return forms, pairs, recipients
+    active = await feedback_db.active_members(session, cohort_ids, user_ids)
+    session_ids = {r.session_id for r in requests if r.session_id is not None}
+    sessions = await feedback_db.sessions_by_id(session, session_ids) if with_sessions else {}
+    return _Context(forms, pairs, recipients, active, sessions)
 
 
 async def _open_due(session: AsyncSession, now: datetime, result: PlanResult) -> None:
     requests = await feedback_db.due_to_open(session, now)
     if not requests:
         return
-    forms, pairs, recipients = await _context(session, requests)
+    context = await _context(session, requests)
+    pairs = context.pairs
     for request in requests:
-        form = forms.get(request.form_id)
-        recipient = recipients.get((request.cohort_id, request.user_id or 0))
+        form = context.forms.get(request.form_id)
+        recipient = context.recipients.get((request.cohort_id, request.user_id or 0))
         if form is None or request.cohort_id not in pairs:
             continue
-        if recipient is None and not await _still_enrolled(session, request):
+        if recipient is None and not context.still_enrolled(request):
             request.status = RequestStatus.CANCELLED
             result.cancelled += 1
         else:
@@ -318,31 +336,24 @@ async def _open_due(session: AsyncSession, now: datetime, result: PlanResult) ->
         session.add(request)
 
 
-async def _still_enrolled(session: AsyncSession, request: FeedbackRequest) -> bool:
-    """Whether the person is still active in the cohort (reachable or not)."""
-    if request.user_id is None:
-        return False
-    enrolments = await timetable_db.cohorts_of_user(session, request.user_id)
-    return any(cohort.id == request.cohort_id for cohort, _programme in enrolments)
-
-
 async def _nudge_due(session: AsyncSession, now: datetime, result: PlanResult) -> None:
     requests = await feedback_db.due_for_nudge(session, now)
     if not requests:
         return
-    forms, pairs, recipients = await _context(session, requests)
+    context = await _context(session, requests, with_sessions=True)
+    pairs = context.pairs
     envelopes = []
     for request in requests:
-        form = forms.get(request.form_id)
+        form = context.forms.get(request.form_id)
         if form is None or request.cohort_id not in pairs or request.id is None:
             continue
         _cohort, programme = pairs[request.cohort_id]
-        recipient = recipients.get((request.cohort_id, request.user_id or 0))
+        recipient = context.recipients.get((request.cohort_id, request.user_id or 0))
         request.updated_at = now
         session.add(request)
         if recipient is None:
             # Withdrawn: nothing more for them. Unreachable: no nudge, the form stays listed.
-            if not await _still_enrolled(session, request):
+            if not context.still_enrolled(request):
                 request.status = RequestStatus.CANCELLED
                 result.cancelled += 1
             request.next_nudge_at = None
@@ -355,11 +366,7 @@ async def _nudge_due(session: AsyncSession, now: datetime, result: PlanResult) -
         request.nudges_sent += 1
         request.next_nudge_at = _next_nudge(form, now, request, zone)
         locale = _locale_of(recipient, programme)
-        row = (
-            await timetable_db.get_session(session, request.session_id)
-            if request.session_id is not None
-            else None
-        )
+        row = context.sessions.get(request.session_id) if request.session_id is not None else None
         with use_locale(locale):
             payload = nudge_message(form, row, _viewer(recipient, programme, locale), request)
         envelopes.append(
