@@ -59,38 +59,10 @@ async def on_button(
     state: FSMContext,
     user: Person | None = None,
 ) -> None:
-    parsed = answering.parse_data(query.data or "")
-    if parsed is None:
-        await query.answer(_("This button is no longer active."))
-        return
-    op, request_id, numbers = parsed
-    who, now, zone = query.from_user.id, clock.now(), _zone(user)
-    step: Step
-    if op == "s":
-        step = await answering.start(session, request_id, who, now, locale=locale, zone=zone)
-    elif op == "p":
-        step = await answering.pause(session, request_id, who, now, locale=locale, zone=zone)
-    elif op == "a" and len(numbers) == 2:
-        step = await answering.answer(
-            session, request_id, numbers[0], numbers[1], who, now, locale=locale, zone=zone
-        )
-    elif op == "t" and len(numbers) == 2:
-        step = await answering.toggle(
-            session, request_id, numbers[0], numbers[1], who, now, locale=locale, zone=zone
-        )
-    elif op == "d" and len(numbers) == 1:
-        step = await answering.done(
-            session, request_id, numbers[0], who, now, locale=locale, zone=zone
-        )
-    elif op == "k" and len(numbers) == 1:
-        step = await answering.skip(
-            session, request_id, numbers[0], who, now, locale=locale, zone=zone
-        )
-    elif op == "b" and len(numbers) == 1:
-        step = await answering.back(
-            session, request_id, numbers[0], who, now, locale=locale, zone=zone
-        )
-    else:
+    step = await answering.press(
+        session, query.data or "", query.from_user.id, clock.now(), locale=locale, zone=_zone(user)
+    )
+    if step is None:
         await query.answer(_("This button is no longer active."))
         return
     if step.outcome == Outcome.NOT_YOURS:
@@ -106,7 +78,7 @@ async def on_button(
     if not isinstance(message, Message):
         return
     markup = keyboard(step.buttons)
-    if op == "s":
+    if step.below:
         # Start (or Change) keeps the message it was pressed on (it says what the form is
         # about); the questions come below it, and every later step edits them in place.
         await message.answer(step.text, reply_markup=markup)

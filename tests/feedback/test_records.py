@@ -22,9 +22,8 @@ LECTURE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 async def _answer_all(session: AsyncSession, request_id: int, user_id: int, now: datetime) -> None:
     await answering.start(session, request_id, user_id, now, locale="en", zone=None)
-    await answering.answer(session, request_id, 0, 3, user_id, now, locale="en", zone=None)
-    await answering.answer(session, request_id, 1, 0, user_id, now, locale="en", zone=None)
-    await answering.skip(session, request_id, 2, user_id, now, locale="en", zone=None)
+    for data in (f"fb:a:{request_id}:0:3", f"fb:a:{request_id}:1:0", f"fb:k:{request_id}:2"):
+        await answering.press(session, data, user_id, now, locale="en", zone=None)
     step = await answering.typed(
         session, request_id, "I am Amina from Oman", user_id, now, locale="en", zone=None
     )

@@ -16,7 +16,7 @@ for now.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -77,6 +77,8 @@ class Step:
     expects_text: bool = False
     #: A short line for the button's little pop-up.
     notice: str = ""
+    #: Show the text in a new message below the one pressed (Start, Change), not in its place.
+    below: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,132 +433,136 @@ async def _on_question(
     return request, form, viewer, form.questions[question_index]
 
 
-async def answer(
-    session: AsyncSession,
-    request_id: int,
-    question_index: int,
-    value: int,
-    user_id: int,
-    now: datetime,
-    *,
-    locale: str,
-    zone: str | None,
-) -> Step:
+@dataclass(frozen=True, slots=True)
+class _At:
+    """A press on the question the trainee is at, checked: whose, which form, which question."""
+
+    session: AsyncSession
+    request: FeedbackRequest
+    form: FeedbackForm
+    viewer: Viewer
+    question: dict[str, Any]
+    now: datetime
+
+    @property
+    def key(self) -> str:
+        return str(self.question["id"])
+
+    def without_answer(self) -> dict[str, Any]:
+        return {k: v for k, v in self.request.draft.items() if k != self.key}
+
+    async def advance(self) -> Step:
+        return await _advance(self.session, self.request, self.form, self.viewer, self.now)
+
+    async def again(self) -> Step:
+        """Store the draft and show the same question."""
+        self.request.updated_at = self.now
+        self.session.add(self.request)
+        await self.session.commit()
+        return render_question(self.request, self.form, self.viewer)
+
+
+def _not_a_choice() -> Step:
+    return Step(Outcome.INVALID, notice=_("That is not one of the choices."))
+
+
+async def _answer(at: _At, value: int) -> Step:
     """A button answer to a rating, NPS or choice question; on to the next question."""
-    found = await _on_question(session, request_id, question_index, user_id, now, locale, zone)
-    if isinstance(found, Step):
-        return found
-    request, form, viewer, question = found
-    kind = question.get("kind")
+    kind = at.question.get("kind")
     limits = {QuestionKind.RATING: (1, 5), QuestionKind.NPS: (0, 10)}
     if kind in limits:
         low, high = limits[QuestionKind(kind)]
     elif kind == QuestionKind.CHOICE:
-        low, high = 0, len(question_options(question, locale, viewer.default_locale)) - 1
+        options = question_options(at.question, at.viewer.locale, at.viewer.default_locale)
+        low, high = 0, len(options) - 1
     else:
-        return render_question(request, form, viewer)
+        return render_question(at.request, at.form, at.viewer)
     if not low <= value <= high:
-        return Step(Outcome.INVALID, notice=_("That is not one of the choices."))
-    request.draft = {**request.draft, str(question["id"]): value}
-    return await _advance(session, request, form, viewer, now)
+        return _not_a_choice()
+    at.request.draft = {**at.request.draft, at.key: value}
+    return await at.advance()
 
 
-async def toggle(
-    session: AsyncSession,
-    request_id: int,
-    question_index: int,
-    option: int,
-    user_id: int,
-    now: datetime,
-    *,
-    locale: str,
-    zone: str | None,
-) -> Step:
+async def _toggle(at: _At, option: int) -> Step:
     """Tick or untick an option of a multi question; the same question again."""
-    found = await _on_question(session, request_id, question_index, user_id, now, locale, zone)
-    if isinstance(found, Step):
-        return found
-    request, form, viewer, question = found
-    options = question_options(question, locale, viewer.default_locale)
-    if question.get("kind") != QuestionKind.MULTI or not 0 <= option < len(options):
-        return Step(Outcome.INVALID, notice=_("That is not one of the choices."))
-    key = str(question["id"])
-    chosen = set(request.draft.get(key) or [])
-    chosen ^= {option}
-    request.draft = {**request.draft, key: sorted(chosen)}
-    request.updated_at = now
-    session.add(request)
-    await session.commit()
-    return render_question(request, form, viewer)
+    options = question_options(at.question, at.viewer.locale, at.viewer.default_locale)
+    if at.question.get("kind") != QuestionKind.MULTI or not 0 <= option < len(options):
+        return _not_a_choice()
+    chosen = set(at.request.draft.get(at.key) or []) ^ {option}
+    at.request.draft = {**at.request.draft, at.key: sorted(chosen)}
+    return await at.again()
 
 
-async def done(
-    session: AsyncSession,
-    request_id: int,
-    question_index: int,
-    user_id: int,
-    now: datetime,
-    *,
-    locale: str,
-    zone: str | None,
-) -> Step:
+async def _done(at: _At) -> Step:
     """Done with a multi question: nothing ticked counts as skipped when skipping is allowed."""
-    found = await _on_question(session, request_id, question_index, user_id, now, locale, zone)
-    if isinstance(found, Step):
-        return found
-    request, form, viewer, question = found
-    key = str(question["id"])
-    if not request.draft.get(key):
-        if not question.get("skip"):
+    if not at.request.draft.get(at.key):
+        if not at.question.get("skip"):
             return Step(Outcome.INVALID, notice=_("Please choose at least one."))
-        request.draft = {k: v for k, v in request.draft.items() if k != key}
-    return await _advance(session, request, form, viewer, now)
+        at.request.draft = at.without_answer()
+    return await at.advance()
 
 
-async def skip(
-    session: AsyncSession,
-    request_id: int,
-    question_index: int,
-    user_id: int,
-    now: datetime,
-    *,
-    locale: str,
-    zone: str | None,
-) -> Step:
+async def _skip(at: _At) -> Step:
     """Skip a question that allows it (or keep the answer already given) and go on."""
-    found = await _on_question(session, request_id, question_index, user_id, now, locale, zone)
-    if isinstance(found, Step):
-        return found
-    request, form, viewer, question = found
-    key = str(question["id"])
-    if not question.get("skip"):
-        if key not in request.draft:
+    if not at.question.get("skip"):
+        if at.key not in at.request.draft:
             return Step(Outcome.INVALID, notice=_("This question needs an answer."))
     else:
-        request.draft = {k: v for k, v in request.draft.items() if k != key}
-    return await _advance(session, request, form, viewer, now)
+        at.request.draft = at.without_answer()
+    return await at.advance()
 
 
-async def back(
+async def _back(at: _At) -> Step:
+    """Back to the previous question (its answer is kept until changed)."""
+    at.request.cursor = max(0, at.request.cursor - 1)
+    return await at.again()
+
+
+#: The buttons of a question: ``fb:<op>:<request>:<question>[:<value>]``, op → what it does.
+_ON_QUESTION: Final[dict[str, Callable[..., Awaitable[Step]]]] = {
+    "a": _answer,
+    "t": _toggle,
+    "d": _done,
+    "k": _skip,
+    "b": _back,
+}
+#: How many numbers each question button carries after the question's index.
+_VALUES: Final = {"a": 1, "t": 1, "d": 0, "k": 0, "b": 0}
+
+
+async def press(
     session: AsyncSession,
-    request_id: int,
-    question_index: int,
+    data: str,
     user_id: int,
     now: datetime,
     *,
     locale: str,
     zone: str | None,
-) -> Step:
-    """Back to the previous question (its answer is kept until changed)."""
-    found = await _on_question(session, request_id, question_index, user_id, now, locale, zone)
+) -> Step | None:
+    """A press on one of the form's buttons; None when the data is not one of ours.
+
+    Start (``s``) and Later (``p``) carry the request only; a question's buttons also carry
+    the question's index (a button of a question already passed shows where the trainee is)
+    and, for an answer or a tick, the value.
+    """
+    parsed = parse_data(data)
+    if parsed is None:
+        return None
+    op, request_id, numbers = parsed
+    if op == "s" and not numbers:
+        step = await start(session, request_id, user_id, now, locale=locale, zone=zone)
+        step.below = True
+        return step
+    if op == "p" and not numbers:
+        return await pause(session, request_id, user_id, now, locale=locale, zone=zone)
+    action = _ON_QUESTION.get(op)
+    if action is None or len(numbers) != 1 + _VALUES[op]:
+        return None
+    found = await _on_question(session, request_id, numbers[0], user_id, now, locale, zone)
     if isinstance(found, Step):
         return found
-    request, form, viewer, _question = found
-    request.cursor = max(0, request.cursor - 1)
-    request.updated_at = now
-    session.add(request)
-    await session.commit()
-    return render_question(request, form, viewer)
+    request, form, viewer, question = found
+    return await action(_At(session, request, form, viewer, question, now), *numbers[1:])
 
 
 async def typed(
