@@ -6,16 +6,10 @@ The programme is the one the organiser runs, or the one whose code is the file's
 
 from __future__ import annotations
 
-import base64
-import secrets
-from typing import Any
-
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
@@ -24,40 +18,31 @@ from bot.services import programmes
 from bot.services.faq import files, library
 from handlers.filters import IsAnyAdmin
 from handlers.text import MESSAGE_CHARS, h
+from handlers.uploads import (
+    ConfirmUpload,
+    KindOfDocument,
+    PendingUpload,
+    Previewed,
+    not_imported,
+)
 
-_STATE_KEY = "faq_file"
-#: An FAQ file is text: a few hundred KB at most.
-MAX_FILE_BYTES = 2 * 1024 * 1024
+PENDING = PendingUpload("faq")
 
 
-class ConfirmFaq(CallbackData, prefix="faqimp"):
-    token: str
-    apply: bool
-
-
-class FaqDocument(Filter):
-    """A document that is an FAQ; hands its bytes to the handler as ``faq_bytes``."""
-
-    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
-        document = message.document
-        if document is None or (document.file_size or 0) > MAX_FILE_BYTES:
-            return False
-        name = document.file_name or "faq.yaml"
-        if not name.lower().endswith((".yaml", ".yml", ".xlsx")):
-            return False
-        buffer = await bot.download(document.file_id)
-        if buffer is None:
-            return False
-        data = buffer.read()
-        if not files.looks_like_faq(data, name):
-            return False
-        return {"faq_bytes": data, "faq_name": name}
+def faq_document() -> KindOfDocument:
+    """A document that is an FAQ (YAML or a workbook with the FAQ's columns)."""
+    return KindOfDocument(
+        (".yaml", ".yml", ".xlsx"),
+        files.looks_like_faq,
+        max_bytes=files.MAX_FILE_BYTES,
+        default_name="faq.yaml",
+    )
 
 
 async def on_faq_file(
     message: Message,
-    faq_bytes: bytes,
-    faq_name: str,
+    file_bytes: bytes,
+    file_name: str,
     session: AsyncSession,
     state: FSMContext,
     clock: Clock,
@@ -77,84 +62,31 @@ async def on_faq_file(
         return
     code = chosen[0].code
     outcome = await library.import_faq(
-        session, code, faq_bytes, faq_name, clock.now(), dry_run=True
+        session, code, file_bytes, file_name, clock.now(), dry_run=True
     )
     if outcome.result is None:
-        await message.answer(
-            _("The file {name} was not imported; nothing changed. Please fix:").format(
-                name=h(faq_name)
-            )
-            + "\n\n"
-            + h(library.describe_problems(outcome.problems, MESSAGE_CHARS - 300))
-        )
+        problems = library.describe_problems(outcome.problems, MESSAGE_CHARS - 300)
+        await message.answer(not_imported(file_name, problems))
         return
-    token = secrets.token_urlsafe(6)
-    await state.update_data(
-        {
-            _STATE_KEY: {
-                "token": token,
-                "name": faq_name,
-                "code": code,
-                "file": base64.b64encode(faq_bytes).decode(),
-            }
-        }
-    )
-    summary = h(library.describe_import(outcome.result, done=False))
-    await message.answer(
-        summary[: MESSAGE_CHARS - 100],
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text="✅ " + _("Confirm"),
-                        callback_data=ConfirmFaq(token=token, apply=True).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="✖ " + _("Cancel"),
-                        callback_data=ConfirmFaq(token=token, apply=False).pack(),
-                    ),
-                ]
-            ]
-        ),
-    )
+    summary = library.describe_import(outcome.result, done=False)
+    await PENDING.offer(message, state, Previewed(code, file_name, file_bytes), summary)
 
 
 async def on_confirm(
     query: CallbackQuery,
-    callback_data: ConfirmFaq,
+    callback_data: ConfirmUpload,
     state: FSMContext,
     session: AsyncSession,
     clock: Clock,
     admin_scope: set[int] | None,
 ) -> None:
-    data = await state.get_data()
-    stored = data.get(_STATE_KEY)
-    if not isinstance(stored, dict) or stored.get("token") != callback_data.token:
-        await query.answer(_("This button is no longer active."))
-        return
-    code = str(stored["code"])
-    # The person may have lost the role since the preview.
-    if code not in {p.code for p in await programmes.summarise(session, admin_scope)}:
-        await query.answer(_("This button is no longer active."))
-        return
-    data.pop(_STATE_KEY, None)
-    await state.set_data(data)
-    message = query.message if isinstance(query.message, Message) else None
-    if not callback_data.apply:
-        await query.answer(_("Cancelled."))
-        if message is not None:
-            await message.edit_text(_("Import cancelled; nothing changed."))
-        return
-    outcome = await library.import_faq(
-        session, code, base64.b64decode(stored["file"]), str(stored["name"]), clock.now()
-    )
-    await query.answer()
-    if message is None:
-        return
-    if outcome.result is None:
-        await message.edit_text(h(library.describe_problems(outcome.problems, MESSAGE_CHARS - 300)))
-        return
-    await message.edit_text(h(library.describe_import(outcome.result, done=True))[:MESSAGE_CHARS])
+    async def run(session: AsyncSession, file: Previewed) -> str:
+        outcome = await library.import_faq(session, file.code, file.data, file.name, clock.now())
+        if outcome.result is None:
+            return h(library.describe_problems(outcome.problems, MESSAGE_CHARS - 300))
+        return h(library.describe_import(outcome.result, done=True))
+
+    await PENDING.settle(query, callback_data, state, session, admin_scope, run)
 
 
 def build_router() -> Router:
@@ -162,6 +94,6 @@ def build_router() -> Router:
     router = Router(name="faq.organiser")
     router.message.filter(F.chat.type == ChatType.PRIVATE, IsAnyAdmin())
     router.callback_query.filter(IsAnyAdmin())
-    router.message.register(on_faq_file, F.document, FaqDocument())
-    router.callback_query.register(on_confirm, ConfirmFaq.filter())
+    router.message.register(on_faq_file, F.document, faq_document())
+    router.callback_query.register(on_confirm, ConfirmUpload.filter(F.kind == PENDING.kind))
     return router

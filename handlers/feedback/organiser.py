@@ -9,16 +9,10 @@ FAQ's, whose YAML files are lists; a file that is not a forms file goes on to th
 
 from __future__ import annotations
 
-import base64
-import secrets
-from typing import Any
-
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
@@ -27,57 +21,31 @@ from bot.services import programmes
 from bot.services.feedback import files, library
 from handlers.filters import IsAnyAdmin
 from handlers.text import MESSAGE_CHARS, h
+from handlers.uploads import (
+    ConfirmUpload,
+    KindOfDocument,
+    PendingUpload,
+    Previewed,
+    not_imported,
+)
 
-_STATE_KEY = "feedback_forms_file"
-#: A forms file is small: a few dozen KB.
-MAX_FILE_BYTES = 2 * 1024 * 1024
-
-
-class ConfirmForms(CallbackData, prefix="fbimp"):
-    token: str
-    apply: bool
-
-
-class FormsDocument(Filter):
-    """A document that is a forms file; hands its bytes to the handler as ``forms_bytes``."""
-
-    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
-        document = message.document
-        if document is None or (document.file_size or 0) > MAX_FILE_BYTES:
-            return False
-        name = document.file_name or "feedback.yaml"
-        if not name.lower().endswith((".yaml", ".yml", ".xlsx")):
-            return False
-        buffer = await bot.download(document.file_id)
-        if buffer is None:
-            return False
-        data = buffer.read()
-        if not files.looks_like_forms(data, name):
-            return False
-        return {"forms_bytes": data, "forms_name": name}
+PENDING = PendingUpload("forms")
 
 
-def _buttons(token: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text="✅ " + _("Confirm"),
-                    callback_data=ConfirmForms(token=token, apply=True).pack(),
-                ),
-                InlineKeyboardButton(
-                    text="✖ " + _("Cancel"),
-                    callback_data=ConfirmForms(token=token, apply=False).pack(),
-                ),
-            ]
-        ]
+def forms_document() -> KindOfDocument:
+    """A document that is a feedback forms file (YAML with ``forms:``, or such a workbook)."""
+    return KindOfDocument(
+        (".yaml", ".yml", ".xlsx"),
+        files.looks_like_forms,
+        max_bytes=files.MAX_FILE_BYTES,
+        default_name="feedback.yaml",
     )
 
 
 async def on_forms_file(
     message: Message,
-    forms_bytes: bytes,
-    forms_name: str,
+    file_bytes: bytes,
+    file_name: str,
     session: AsyncSession,
     state: FSMContext,
     clock: Clock,
@@ -86,7 +54,7 @@ async def on_forms_file(
     summaries = await programmes.summarise(session, admin_scope)
     codes = {p.code for p in summaries}
     caption = (message.caption or "").strip()
-    named = files.parse_forms(forms_bytes, forms_name).programme if not caption else None
+    named = files.parse_forms(file_bytes, file_name).programme if not caption else None
     if caption:
         chosen = [caption] if caption in codes else []
     elif named is not None and named in codes:
@@ -103,67 +71,30 @@ async def on_forms_file(
         )
         return
     code = chosen[0]
-    outcome = await library.preview(session, code, forms_bytes, forms_name, clock.now())
+    outcome = await library.preview(session, code, file_bytes, file_name, clock.now())
     if outcome.result is None:
-        await message.answer(
-            _("The file {name} was not imported; nothing changed. Please fix:").format(
-                name=h(forms_name)
-            )
-            + "\n\n"
-            + h(library.describe_problems(outcome.problems, MESSAGE_CHARS - 300))
-        )
+        problems = library.describe_problems(outcome.problems, MESSAGE_CHARS - 300)
+        await message.answer(not_imported(file_name, problems))
         return
-    token = secrets.token_urlsafe(6)
-    await state.update_data(
-        {
-            _STATE_KEY: {
-                "token": token,
-                "name": forms_name,
-                "code": code,
-                "file": base64.b64encode(forms_bytes).decode(),
-            }
-        }
-    )
-    summary = h(library.describe_import(outcome.result, done=False))
-    await message.answer(summary[: MESSAGE_CHARS - 100], reply_markup=_buttons(token))
+    summary = library.describe_import(outcome.result, done=False)
+    await PENDING.offer(message, state, Previewed(code, file_name, file_bytes), summary)
 
 
 async def on_confirm(
     query: CallbackQuery,
-    callback_data: ConfirmForms,
+    callback_data: ConfirmUpload,
     state: FSMContext,
     session: AsyncSession,
     clock: Clock,
     admin_scope: set[int] | None,
 ) -> None:
-    data = await state.get_data()
-    stored = data.get(_STATE_KEY)
-    if not isinstance(stored, dict) or stored.get("token") != callback_data.token:
-        await query.answer(_("This button is no longer active."))
-        return
-    code = str(stored["code"])
-    # The person may have lost the role since the preview.
-    if code not in {p.code for p in await programmes.summarise(session, admin_scope)}:
-        await query.answer(_("This button is no longer active."))
-        return
-    data.pop(_STATE_KEY, None)
-    await state.set_data(data)
-    message = query.message if isinstance(query.message, Message) else None
-    if not callback_data.apply:
-        await query.answer(_("Cancelled."))
-        if message is not None:
-            await message.edit_text(_("Import cancelled; nothing changed."))
-        return
-    outcome = await library.import_forms(
-        session, code, base64.b64decode(stored["file"]), str(stored["name"]), clock.now()
-    )
-    await query.answer()
-    if message is None:
-        return
-    if outcome.result is None:
-        await message.edit_text(h(library.describe_problems(outcome.problems, MESSAGE_CHARS - 300)))
-        return
-    await message.edit_text(h(library.describe_import(outcome.result, done=True))[:MESSAGE_CHARS])
+    async def run(session: AsyncSession, file: Previewed) -> str:
+        outcome = await library.import_forms(session, file.code, file.data, file.name, clock.now())
+        if outcome.result is None:
+            return h(library.describe_problems(outcome.problems, MESSAGE_CHARS - 300))
+        return h(library.describe_import(outcome.result, done=True))
+
+    await PENDING.settle(query, callback_data, state, session, admin_scope, run)
 
 
 def build_router() -> Router:
@@ -171,6 +102,6 @@ def build_router() -> Router:
     router = Router(name="feedback.organiser")
     router.message.filter(F.chat.type == ChatType.PRIVATE, IsAnyAdmin())
     router.callback_query.filter(IsAnyAdmin())
-    router.message.register(on_forms_file, F.document, FormsDocument())
-    router.callback_query.register(on_confirm, ConfirmForms.filter())
+    router.message.register(on_forms_file, F.document, forms_document())
+    router.callback_query.register(on_confirm, ConfirmUpload.filter(F.kind == PENDING.kind))
     return router

@@ -28,6 +28,7 @@ from bot.services import roles, timetable
 from bot.services.timetable import MAX_FILE_BYTES
 from handlers.filters import IsAnyAdmin
 from handlers.text import fit_lines, h
+from handlers.uploads import document_bytes
 
 MAX_TEXT = 3900
 MAX_COHORT_BUTTONS = 20
@@ -55,11 +56,8 @@ class TimetableDocument(Filter):
         lowered = name.lower()
         if not lowered.endswith((".csv", ".xlsx", ".xlsm", ".ics", ".ical", ".txt", ".tsv")):
             return False
-        buffer = await bot.download(document.file_id)
-        if buffer is None:
-            return False
-        data = buffer.read()
-        if not timetable.looks_like_timetable(data, name):
+        data = await document_bytes(message, bot)
+        if data is None or not timetable.looks_like_timetable(data, name):
             return False
         return {"timetable_bytes": data, "timetable_name": name}
 

@@ -9,7 +9,7 @@ from bot.db import feedback as feedback_db
 from bot.db import registration as reg_db
 from bot.services.feedback.files import parse_forms
 from bot.services.feedback.sheets import workbook_bytes
-from handlers.feedback.organiser import ConfirmForms
+from handlers.uploads import ConfirmUpload
 from sandbox import Sandbox, SandboxUser, TranscriptEntry
 from tests.faq.import_support import FAQ_YAML
 from tests.feedback.support import FEEDBACK_YAML, PROGRAMME, make_programme, sample_text
@@ -51,7 +51,7 @@ async def test_organiser_previews_and_confirms_the_forms(
     assert labels == ["✅ Confirm", "✖ Cancel"]
     data = [button.callback_data or "" for row in preview.buttons for button in row]
     assert all(len(item.encode()) <= 64 for item in data)
-    assert ConfirmForms.unpack(data[0]).apply is True
+    assert ConfirmUpload.unpack(data[0]).apply is True
     assert await _forms(running_bot) == []
 
     await sandbox.press_button(admin, preview.message_id, data[0])
@@ -128,4 +128,8 @@ async def test_a_trainees_file_is_no_import_and_the_faq_file_is_still_an_faq(
     await sandbox.send_document(admin, "faq.yaml", FAQ_YAML.read_bytes())
     preview = await sandbox.next_bot_message(admin.id)
     assert "FAQ for DIGITRADE-2027, ready to import:" in preview.content
-    assert (preview.buttons[0][0].callback_data or "").startswith("faqimp:")
+    assert ConfirmUpload.unpack(preview.buttons[0][0].callback_data or "").kind == "faq"
+    # Looked at as a forms file first, then as an FAQ: fetched from Telegram once (and the
+    # trainee's file never, since only organisers' files are read).
+    fetched = [r for r in sandbox.requests if r.method == "getFile"]
+    assert len(fetched) == 1
