@@ -105,7 +105,7 @@ def build_dispatcher(
     """
     from handlers import build_root_router
     from handlers.errors import on_error
-    from handlers.middlewares import DbSessionMiddleware, PersonMiddleware
+    from handlers.middlewares import DbSessionMiddleware, DownloadsMiddleware, PersonMiddleware
 
     dp = Dispatcher(
         storage=storage or build_storage(settings),
@@ -121,6 +121,7 @@ def build_dispatcher(
     dp.update.outer_middleware(answer_first)
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware())
+    dp.update.outer_middleware(DownloadsMiddleware())
     dp.errors.register(on_error)
     dp.include_router(build_root_router())
     return dp

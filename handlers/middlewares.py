@@ -35,6 +35,18 @@ class DbSessionMiddleware(BaseMiddleware):
             return await handler(event, data)
 
 
+class DownloadsMiddleware(BaseMiddleware):
+    """Gives the update ``downloads``: documents fetched while it is handled, by file id.
+
+    Several routers look at one document to tell whether it is theirs; with this, Telegram is
+    asked for it once (see ``handlers.uploads.document_bytes``).
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["downloads"] = {}
+        return await handler(event, data)
+
+
 def _says_reachable(event: TelegramObject, chat: Chat | None) -> bool | None:
     """What an update tells about whether the bot may write to its sender.
 

@@ -2,7 +2,7 @@
 
 A document goes past several routers (timetable, feedback forms, FAQ, ...), each asking "is
 this mine?". :class:`KindOfDocument` answers that for one kind; the bytes are downloaded once
-per document (:func:`document_bytes` keeps the last few), however many kinds look at them.
+per update (:func:`document_bytes`), however many kinds look at them.
 
 The FAQ and the feedback forms then share one flow (:class:`PendingUpload`): the preview is
 kept in the conversation's state under a short token that the Confirm and Cancel buttons carry,
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from aiogram import Bot
 from aiogram.filters import Filter
@@ -30,27 +29,26 @@ from bot.i18n import gettext as _
 from bot.services import programmes
 from handlers.text import MESSAGE_CHARS, h
 
-#: Documents kept after download, newest last: enough for the routers of one update.
-_KEPT: Final = 4
-_downloads: OrderedDict[str, bytes] = OrderedDict()
 
+async def document_bytes(
+    message: Message, bot: Bot, downloads: dict[str, bytes] | None = None
+) -> bytes | None:
+    """The message's document, fetched once per update however many routers look at it.
 
-async def document_bytes(message: Message, bot: Bot) -> bytes | None:
-    """The message's document, downloaded once however many routers look at it."""
+    ``downloads`` is the update's own (``DownloadsMiddleware``); without it, fetched anew.
+    """
     document = message.document
     if document is None:
         return None
     key = document.file_unique_id
-    if key in _downloads:
-        _downloads.move_to_end(key)
-        return _downloads[key]
+    if downloads is not None and key in downloads:
+        return downloads[key]
     buffer = await bot.download(document.file_id)
     if buffer is None:
         return None
     data = buffer.read()
-    _downloads[key] = data
-    while len(_downloads) > _KEPT:
-        _downloads.popitem(last=False)
+    if downloads is not None:
+        downloads[key] = data
     return data
 
 
@@ -73,14 +71,16 @@ class KindOfDocument(Filter):
         self.max_bytes = max_bytes
         self.default_name = default_name
 
-    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, bot: Bot, downloads: dict[str, bytes] | None = None
+    ) -> bool | dict[str, Any]:
         document = message.document
         if document is None or (document.file_size or 0) > self.max_bytes:
             return False
         name = document.file_name or self.default_name
         if not name.lower().endswith(self.suffixes):
             return False
-        data = await document_bytes(message, bot)
+        data = await document_bytes(message, bot, downloads)
         if data is None or not self.looks_like(data, name):
             return False
         return {"file_bytes": data, "file_name": name}

@@ -48,7 +48,9 @@ class ConfirmImport(CallbackData, prefix="tta"):
 class TimetableDocument(Filter):
     """A document that is a timetable; hands its bytes to the handler as ``timetable_bytes``."""
 
-    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, bot: Bot, downloads: dict[str, bytes] | None = None
+    ) -> bool | dict[str, Any]:
         document = message.document
         if document is None or (document.file_size or 0) > MAX_FILE_BYTES:
             return False
@@ -56,7 +58,7 @@ class TimetableDocument(Filter):
         lowered = name.lower()
         if not lowered.endswith((".csv", ".xlsx", ".xlsm", ".ics", ".ical", ".txt", ".tsv")):
             return False
-        data = await document_bytes(message, bot)
+        data = await document_bytes(message, bot, downloads)
         if data is None or not timetable.looks_like_timetable(data, name):
             return False
         return {"timetable_bytes": data, "timetable_name": name}
