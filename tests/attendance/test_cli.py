@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import SANDBOX_TOKEN
 from bot.cli import main
 from bot.db.engine import create_engine, create_session_factory
 from bot.services.spreadsheets import read_back
 from tests.attendance.support import add_session, cohort_with_people
 from tests.attendance.test_classroom import zoom_csv
+from tests.support.settings import cli_environment
 from tests.timetable.support import at
 
 #: Long past, so the command line's real clock counts the session as held.
@@ -33,13 +33,10 @@ async def _seed(database_url: str) -> tuple[int, list[int]]:
 
 
 @pytest.fixture
-def seeded(database_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[int]]:
-    for name in ("BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "ADMIN_IDS", "REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BOT_TOKEN", SANDBOX_TOKEN)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+def seeded(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[int, list[int]]:
+    cli_environment(monkeypatch, database_url, tmp_path)
     return asyncio.run(_seed(database_url))
 
 

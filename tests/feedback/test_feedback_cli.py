@@ -7,32 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import SANDBOX_TOKEN
 from bot.cli import main
 from tests.feedback.support import EXAMPLES, FEEDBACK_YAML, PROGRAMME, sample_text
-
-_SETTINGS = (
-    "BOT_TOKEN",
-    "DATABASE_URL",
-    "TELEGRAM_API_URL",
-    "ADMIN_IDS",
-    "DEFAULT_LOCALE",
-    "LOG_LEVEL",
-    "REDIS_URL",
-    "WEBHOOK_URL",
-    "BOT_USERNAME",
-)
+from tests.support.settings import cli_environment
 
 
 @pytest.fixture
 def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Settings from the environment only (no developer's .env), the sample programme loaded."""
-    for name in _SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BOT_TOKEN", SANDBOX_TOKEN)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:9")
-    monkeypatch.chdir(tmp_path)
+    cli_environment(monkeypatch, database_url, tmp_path)
     assert main(["programme", "import", str(EXAMPLES / "programme.yaml")]) == 0
     return tmp_path
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import SANDBOX_TOKEN
 from bot.cli import main
 from bot.db.engine import create_engine, create_session_factory
 from bot.services.spreadsheets import read_back
 from tests.feedback.results_support import seeded
+from tests.support.settings import cli_environment
 
 
 async def _seed(database_url: str) -> int:
@@ -27,13 +27,8 @@ async def _seed(database_url: str) -> int:
 
 
 @pytest.fixture
-def first_lecture(database_url: str, monkeypatch: pytest.MonkeyPatch) -> int:
-    for name in ("BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "ADMIN_IDS", "REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BOT_TOKEN", SANDBOX_TOKEN)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+def first_lecture(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> int:
+    cli_environment(monkeypatch, database_url, tmp_path)
     return asyncio.run(_seed(database_url))
 
 
