@@ -109,7 +109,9 @@ async def test_group_commands_in_private_and_private_commands_in_a_group(
     sandbox.set_chat_member(group.id, trainee, "member")
     await sandbox.send_text(trainee, "/profile", chat=group)
     pointer = await sandbox.next_bot_message(group.id)
-    assert pointer.text == "/profile works in a private chat with me: open the chat and send it there."
+    assert pointer.text == (
+        "/profile works in a private chat with me: open the chat and send it there."
+    )
     await sandbox.send_text(trainee, "/progress@trainee_assistant_bot", chat=group)
     pointer = await sandbox.next_bot_message(group.id)
     assert "/progress works in a private chat" in (pointer.text or "")
@@ -139,7 +141,8 @@ async def test_a_cohort_of_another_programme_names_the_organisers_programmes(
             "There is no cohort A-ROSTER among the programmes you organise (PROG-B and PROG-C)"
             in text
         ), command
-        assert "Cohort A" not in text and "PROG-A" not in text, command
+        assert "Cohort A" not in text, command
+        assert "PROG-A" not in text, command
     report = await _say(sandbox, organiser, "/attendance_report A-ROSTER")
     assert report.text == "A-ROSTER is not one of your cohorts. Yours: B-ONE and C-ONE."
     # Their own cohort still answers as before.

@@ -44,11 +44,11 @@ def test_a_right_to_left_override_in_the_middle_goes() -> None:
     assert clean_line(f"محمد{RLO} علي") == "محمد علي"
 
 
-@pytest.mark.parametrize(
-    "control",
-    ["\u202a", "\u202b", "\u202c", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069"]
-    + ["\u200e", "\u200f", "\u061c", ZWSP, "\u2060", "\ufeff", "\u00ad", "\x00", "\x07", "\x1b"],
-)
+DIRECTION = ["\u202a", "\u202b", "\u202c", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069"]
+INVISIBLE = ["\u200e", "\u200f", "\u061c", ZWSP, "\u2060", "\ufeff", "\u00ad", "\x00", "\x07"]
+
+
+@pytest.mark.parametrize("control", [*DIRECTION, *INVISIBLE, "\x1b"])
 def test_direction_controls_zero_width_and_control_characters_go(control: str) -> None:
     assert clean_line(f"An{control}na Smith{control}") == "Anna Smith"
 
