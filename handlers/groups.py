@@ -71,9 +71,7 @@ async def cmd_link(
         session, code, message.chat.id, scope, clock, settings, sender
     )
     if outcome == groups.LinkOutcome.UNKNOWN:
-        await message.reply(
-            _("There is no cohort {code} among the programmes you organise.").format(code=h(code))
-        )
+        await message.reply(await roles.cohort_outside_scope(session, code, scope))
     elif outcome == groups.LinkOutcome.ALREADY:
         await message.reply(_("This group is already linked to {code}.").format(code=h(code)))
     else:

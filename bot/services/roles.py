@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from babel.lists import format_list
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db.models import Cohort, RoleGrant
+from bot.i18n import babel_locale
+from bot.i18n import gettext as _
+from bot.markup import h
 
 ROLE_ADMIN = "programme_admin"
 ROLE_COORDINATOR = "coordinator"
@@ -75,6 +79,28 @@ async def cohort_by_id_in_scope(
     if cohort is None or not in_scope(scope, cohort.programme_id):
         return None
     return cohort
+
+
+def listed(codes: Collection[str]) -> str:
+    """Codes as a list in the current language ("DT27 and AG26", "DT27 和 AG26")."""
+    return format_list(list(codes), locale=babel_locale())
+
+
+async def cohort_outside_scope(session: AsyncSession, code: str, scope: set[int] | None) -> str:
+    """What an organiser hears (HTML) when a command names a cohort outside their scope: the
+    programmes they do organise, so that a code of another programme is seen as such. Whether
+    that cohort exists elsewhere is not said: other programmes are not theirs to see."""
+    if scope is None:
+        return _("There is no cohort {code}.").format(code=h(code))
+    programmes = [p.code for p in await reg_db.list_programmes(session, scope)]
+    if not programmes:
+        return _("There is no cohort {code} among the programmes you organise.").format(
+            code=h(code)
+        )
+    return _(
+        "There is no cohort {code} among the programmes you organise ({programmes}); "
+        "a cohort of another programme is for its own organisers."
+    ).format(code=h(code), programmes=h(listed(programmes)))
 
 
 async def may_grant(

@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import gettext as _
-from bot.services import people
+from bot.services import people, roles
 from bot.services.attendance import checkin, codes, exports, marking, report, trainers
 from bot.services.attendance.marking import MarkOutcome, Sheet
 from bot.services.timetable.views import Viewer, local_time, when_text
@@ -89,7 +89,12 @@ async def _cohort(
     if code:
         chosen = [c for c in cohorts if c.code.casefold() == code.casefold()]
         if not chosen:
-            await message.answer(_("{cohort} is not one of your cohorts.").format(cohort=h(code)))
+            refusal = _("{cohort} is not one of your cohorts.").format(cohort=h(code))
+            if cohorts:
+                refusal += " " + _("Yours: {cohorts}.").format(
+                    cohorts=h(roles.listed([c.code for c in cohorts[:MAX_COHORT_BUTTONS]]))
+                )
+            await message.answer(refusal)
             return None
         return chosen[0], access
     if not cohorts:

@@ -216,7 +216,7 @@ async def on_question(
     asker = await _asker(session, message.from_user.id, locale)
     if asker is None:
         raise SkipHandler
-    text = message.text.strip()
+    text = message.text
     source = f"m{message.message_id}"
     if await inbox.waiting_for_staff(session, asker):
         # Still waiting for a person: what they add goes to the same person.

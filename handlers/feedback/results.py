@@ -141,11 +141,7 @@ async def cmd_results(
     else:
         found = await reg.cohort_in_scope(session, words[0], admin_scope)
         if found is None:
-            await message.answer(
-                _("There is no cohort {code} among the programmes you organise.").format(
-                    code=h(words[0])
-                )
-            )
+            await message.answer(await roles.cohort_outside_scope(session, words[0], admin_scope))
             return
         chosen = found
     if chosen.id is None:

@@ -15,10 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.i18n import format_time
-from bot.i18n import gettext as _
 from bot.services import registration as reg
+from bot.services import roles
 from bot.services.timezones import zone_label
-from handlers.text import h
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,5 @@ async def cohort_argument(
         return None
     cohort = await reg.cohort_in_scope(session, code, scope)
     if cohort is None:
-        await message.answer(
-            _("There is no cohort {code} among the programmes you organise.").format(code=h(code))
-        )
+        await message.answer(await roles.cohort_outside_scope(session, code, scope))
     return cohort

@@ -74,6 +74,28 @@ async def test_without_a_staff_group_the_admins_answer_by_replying(
     assert "Argentina won, 2 to 1." in answer.content
 
 
+async def test_hidden_characters_in_a_question_and_its_answer_do_not_travel(
+    running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
+) -> None:
+    trainee = SandboxUser(id=7209, first_name="Amina", language_code="en")
+    await setup(running_bot, clock, (trainee, "en"))
+    await ask(sandbox, trainee, "who won\u200b the \u202efootball match\ufeff yesterday")
+    copy = await sandbox.next_bot_message(admin.id)
+    assert OFF_TOPIC in copy.content
+    assert "\u202e" not in copy.content
+    await sandbox.send_text(
+        admin, "Argentina\u2066 won,\n\n\n\n2 to 1.\u200b", reply_to_message_id=copy.message_id
+    )
+    answer = await sandbox.next_bot_message(trainee.id)
+    assert "Argentina won,\n\n2 to 1." in answer.content
+    assert "\u2066" not in answer.content
+    async with running_bot.session_factory() as session:
+        [logged] = (await session.exec(select(FaqAsk))).all()
+        [question] = (await session.exec(select(StaffQuestion))).all()
+    assert logged.text == OFF_TOPIC
+    assert question.text == OFF_TOPIC
+
+
 async def test_claim_close_and_inbox(
     running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, admin: SandboxUser
 ) -> None:

@@ -90,7 +90,10 @@ async def test_staff_of_another_programme_and_trainees_see_nothing(
     coordinator = SandboxUser(id=8300, first_name="Bea", language_code="en")
 
     refused = await _say(sandbox, coordinator, "/results DT27-A")
-    assert "There is no cohort DT27-A among the programmes you organise." in refused.content
+    assert (
+        "There is no cohort DT27-A among the programmes you organise (OTHER-2027)"
+        in refused.content
+    )
     own = await _say(sandbox, coordinator, "/results")  # only their own cohort, no list
     assert "Feedback: DT27-Z" in own.content
     forged = await sandbox.press_button(coordinator, own.message_id, "fbrc:1")

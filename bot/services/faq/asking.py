@@ -22,6 +22,7 @@ from bot.db import faq as faq_db
 from bot.db.faq import FaqEntry
 from bot.services.faq.library import load_entries
 from bot.services.faq.matching import EntryText, Matcher, Verdict
+from bot.services.text_cleaning import clean_block
 
 _T = TypeVar("_T")
 
@@ -85,13 +86,14 @@ async def ask(
     now: datetime,
 ) -> Asked:
     """Match a question (off the event loop) and log it. Commits."""
+    text = clean_block(text, faq_db.MAX_TEXT)
     verdict = await matchers.ask(session, programme_id, text, lang)
     row = await faq_db.add_ask(
         session,
         programme_id=programme_id,
         user_id=user_id,
         lang=lang,
-        text=text[: faq_db.MAX_TEXT],
+        text=text,
         matched=[m.id for m in verdict.matches],
         score=verdict.matches[0].score if verdict.matches else None,
         escalated=verdict.escalate,

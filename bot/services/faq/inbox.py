@@ -34,6 +34,7 @@ from bot.markup import h
 from bot.services import roles
 from bot.services.faq.texts import entry_text, pick_language
 from bot.services.registration.notify import locale_for, wake
+from bot.services.text_cleaning import clean_block
 
 #: Callback prefixes of the staff's buttons under a question.
 SEND_PREFIX: Final = "faqsend"
@@ -200,6 +201,7 @@ async def escalate(
     open adds to it instead (a follow-up, in the same topic or thread). ``source`` names what
     the trainee sent (their message), so that the same message never reaches the staff twice.
     Commits."""
+    text = clean_block(text, faq_db.MAX_TEXT)
     now = clock.now()
     question = await faq_db.latest_question_of_user(session, asker.programme_id, asker.user_id)
     follow_up = question is not None
@@ -386,7 +388,8 @@ async def answer_from_staff(
     sender: Waker | None = None,
 ) -> bool:
     """Queue a staff member's reply to the trainee who asked; False when they are gone."""
-    body = h(text[:3900])
+    text = clean_block(text, 3900)
+    body = h(text)
     sent = await _tell_trainee(
         session,
         settings,
@@ -394,7 +397,7 @@ async def answer_from_staff(
         body,
         f"staff-a:{chat_id}:{message_id}",
         clock.now(),
-        plain=text[:3900],
+        plain=text,
     )
     await session.commit()
     if sent:

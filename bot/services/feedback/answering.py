@@ -40,6 +40,7 @@ from bot.i18n import gettext as _
 from bot.markup import h
 from bot.services.feedback.planning import about_line, keys_prefix, start_data
 from bot.services.feedback.texts import answer_label, form_title, question_options, question_text
+from bot.services.text_cleaning import clean_line
 from bot.services.timetable.views import Viewer, viewer_locale, when_text
 
 #: The longest typed answer kept.
@@ -591,7 +592,7 @@ async def typed(
         )
         step.outcome = Outcome.WANTS_BUTTON
         return step
-    cleaned = " ".join(text.split())[:MAX_TEXT]
+    cleaned = clean_line(text, MAX_TEXT)
     if not cleaned:
         return render_question(request, form, viewer)
     request.draft = {**request.draft, str(question["id"]): cleaned}

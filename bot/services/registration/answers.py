@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from bot.i18n import gettext as _
 from bot.services.countries import resolve_country, suggest_countries
+from bot.services.text_cleaning import clean_line
 
 MAX_NAME = 256
 MAX_ORGANISATION = 256
@@ -24,8 +25,8 @@ class InvalidAnswer(ValueError):
 
 
 def clean_name(text: str) -> str:
-    """A full name: spaces tidied, not empty, not too long."""
-    value = " ".join(text.split())
+    """A full name: cleaned (:mod:`bot.services.text_cleaning`), not empty, not too long."""
+    value = clean_line(text)
     if len(value) < 2:
         raise InvalidAnswer(_("Please write your full name as in your passport."))
     if len(value) > MAX_NAME:
@@ -36,8 +37,8 @@ def clean_name(text: str) -> str:
 
 
 def clean_organisation(text: str) -> str:
-    """An organisation's name: spaces tidied, not empty, not too long."""
-    value = " ".join(text.split())
+    """An organisation's name: cleaned, not empty, not too long."""
+    value = clean_line(text)
     if not value:
         raise InvalidAnswer(_("Please write the name of your organisation."))
     if len(value) > MAX_ORGANISATION:
@@ -49,7 +50,7 @@ def clean_organisation(text: str) -> str:
 
 def clean_email(text: str) -> str:
     """An e-mail address checked for syntax (no network), in its normalised form."""
-    value = text.strip()
+    value = clean_line(text)
     if len(value) > MAX_EMAIL:
         raise InvalidAnswer(_("This e-mail address is too long."))
     try:
@@ -64,7 +65,7 @@ def clean_email(text: str) -> str:
 
 def clean_country(text: str, locale: str) -> str:
     """The ISO code of a country typed in any of our languages; suggestions when unsure."""
-    value = " ".join(text.split())[:100]
+    value = clean_line(text, 100)
     code = resolve_country(value) if value else None
     if code is not None:
         return code

@@ -29,6 +29,7 @@ from bot.services.roster.columns import (
     example_header,
     refuse,
 )
+from bot.services.text_cleaning import clean_line
 
 _VALUE_PREVIEW: Final = 60
 
@@ -89,9 +90,9 @@ def _quoted(value: str) -> str:
     return value
 
 
-def _clean(value: str) -> str:
-    """Inner runs of spaces (including no-break spaces) become one space."""
-    return " ".join(value.split())
+#: What the roster's table keeps of a name, an organisation or a position, and of a phone.
+_MAX_TEXT: Final = 256
+_MAX_PHONE: Final = 64
 
 
 class _RowChecker:
@@ -114,17 +115,17 @@ class _RowChecker:
 
     def check(self, line: int, cells: Sequence[str]) -> RosterRow | None:
         before = len(self.errors)
-        full_name = _clean(self.cell(cells, Column.FULL_NAME))
+        full_name = clean_line(self.cell(cells, Column.FULL_NAME), _MAX_TEXT)
         if not full_name:
             self.error(
                 line,
                 Column.FULL_NAME,
                 _("Line {line}: the full name is missing.").format(line=line),
             )
-        email = self.email(line, self.cell(cells, Column.EMAIL).strip())
-        country = self.country(line, _clean(self.cell(cells, Column.COUNTRY)))
-        gender = self.gender(line, _clean(self.cell(cells, Column.GENDER)))
-        language = self.language(line, _clean(self.cell(cells, Column.LANGUAGE)))
+        email = self.email(line, clean_line(self.cell(cells, Column.EMAIL)))
+        country = self.country(line, clean_line(self.cell(cells, Column.COUNTRY)))
+        gender = self.gender(line, clean_line(self.cell(cells, Column.GENDER)))
+        language = self.language(line, clean_line(self.cell(cells, Column.LANGUAGE)))
         if full_name and country is not None:
             self.duplicate_person(line, full_name, country)
         if len(self.errors) > before or email is None or country is None:
@@ -134,11 +135,11 @@ class _RowChecker:
             full_name=full_name,
             gender=gender,
             country=country,
-            organisation=_clean(self.cell(cells, Column.ORGANISATION)) or None,
-            position=_clean(self.cell(cells, Column.POSITION)) or None,
+            organisation=clean_line(self.cell(cells, Column.ORGANISATION), _MAX_TEXT) or None,
+            position=clean_line(self.cell(cells, Column.POSITION), _MAX_TEXT) or None,
             email=email,
             language=language,
-            phone=self.cell(cells, Column.PHONE).strip() or None,
+            phone=clean_line(self.cell(cells, Column.PHONE), _MAX_PHONE) or None,
         )
 
     def email(self, line: int, value: str) -> str | None:

@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
+from bot.services.text_cleaning import clean_line
+
 # --------------------------------------------------------------------------------------------
 # Values in cells
 
@@ -62,7 +64,7 @@ def cell_text(value: object) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = " ".join(str(value).split())
+    text = clean_line(str(value))
     return text or None
 
 

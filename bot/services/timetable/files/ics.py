@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from bot.i18n import gettext as _
+from bot.services.text_cleaning import clean_block, clean_line
 from bot.services.timetable.calendar import EXPORT_UID_SUFFIX
 from bot.services.timetable.files.cells import clean_url, slug, url_in_text
 from bot.services.timetable.files.model import (
@@ -231,7 +232,7 @@ def _texts_by_language(
     result: dict[str, str] = {}
     # The value without LANGUAGE is the file's main language and comes first.
     for prop in sorted(values, key=lambda p: _language_param(p) is not None):
-        text = str(prop).strip()
+        text = clean_line(str(prop)) if name == "SUMMARY" else clean_block(str(prop))
         language = _language_param(prop) or default_language
         if text and language not in result:
             result[language] = text

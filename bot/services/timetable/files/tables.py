@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Final
 
 from bot.i18n import gettext as _
+from bot.services.text_cleaning import clean_block
 from bot.services.timetable.files.cells import (
     DATE_DMY,
     cell_text,
@@ -299,7 +300,7 @@ class _RowParser:
         for column in self.header.descriptions:
             raw = _cell(self.cells, column)
             if raw is not None and column.language:
-                described = str(raw).strip()
+                described = clean_block(str(raw))
                 if described:
                     descriptions[column.language] = described
 
