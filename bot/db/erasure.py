@@ -1,8 +1,9 @@
 """Query functions that take a person out of the tables no feature module erases itself.
 
-The organisers' side of a person (their roles, the campaigns they started, the staff groups
-they linked, the questions they took) and the audit log. Each feature's own rows are erased by
-its module (``attendance.erase_user``, ``feedback.erase_user``, ``faq.erase_questions_of_user``,
+The cohorts' ends and their people, for the retention purge. The organisers' side of a
+person (their roles, the campaigns they started, the staff groups they linked, the questions
+they took) and the audit log. Each feature's own rows are erased by its module
+(``attendance.erase_user``, ``feedback.erase_user``, ``faq.erase_questions_of_user``,
 ``outbox.erase_rows``); :mod:`bot.services.erasure` calls them all. The functions flush at
 most; the calling service commits.
 """
@@ -10,15 +11,25 @@ most; the calling service commits.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db.attendance import CohortTrainer
 from bot.db.audit import AuditEntry
 from bot.db.faq import StaffChat, StaffQuestion
-from bot.db.models import Campaign, RoleGrant
+from bot.db.models import (
+    Campaign,
+    Cohort,
+    Enrolment,
+    Programme,
+    RoleGrant,
+    RosterEntry,
+    TrainingSession,
+)
 
 #: Keys of an audit row's details that hold a person's name or contact, whoever it is.
 PERSONAL_KEYS = frozenset(
@@ -108,3 +119,65 @@ async def forget_in_audit(
         )
     await session.flush()
     return len(rows)
+
+
+async def cohort_ends(session: AsyncSession) -> list[tuple[Cohort, date | None]]:
+    """Every cohort with the day it ended: its end date, else its last session's day, else
+    its programme's end date; None when nothing says."""
+    last = (
+        select(TrainingSession.cohort_id, func.max(TrainingSession.ends_at).label("last"))
+        .group_by(col(TrainingSession.cohort_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(Cohort, col(Programme.ends_on), last.c.last)
+        .join(Programme, col(Programme.id) == col(Cohort.programme_id))
+        .outerjoin(last, last.c.cohort_id == col(Cohort.id))
+        .order_by(col(Cohort.id))
+    )
+    out: list[tuple[Cohort, date | None]] = []
+    for cohort, programme_end, last_session in rows.all():
+        if isinstance(last_session, str):  # SQLite's aggregates lose the column type
+            last_session = date.fromisoformat(last_session[:10])
+        elif last_session is not None:
+            last_session = last_session.date()
+        out.append((cohort, cohort.ends_on or last_session or programme_end))
+    return out
+
+
+async def people_of_cohorts(session: AsyncSession, cohort_ids: Collection[int]) -> set[int]:
+    """The Telegram accounts enrolled in, bound to an entry of, or training these cohorts."""
+    ids = list(cohort_ids)
+    if not ids:
+        return set()
+    found: set[int] = set()
+    for column, cohort in (
+        (Enrolment.user_id, Enrolment.cohort_id),
+        (RosterEntry.user_id, RosterEntry.cohort_id),
+        (CohortTrainer.user_id, CohortTrainer.cohort_id),
+    ):
+        rows = await session.exec(select(column).where(col(cohort).in_(ids)))
+        # An erased enrolment's placeholder (below zero) is nobody.
+        found |= {int(user_id) for user_id in rows.all() if user_id is not None and user_id > 0}
+    return found
+
+
+async def cohorts_of_person(session: AsyncSession, user_id: int) -> set[int]:
+    """Every cohort the person is enrolled in, has an entry in or trains."""
+    found: set[int] = set()
+    for column, cohort in (
+        (Enrolment.user_id, Enrolment.cohort_id),
+        (RosterEntry.user_id, RosterEntry.cohort_id),
+        (CohortTrainer.user_id, CohortTrainer.cohort_id),
+    ):
+        rows = await session.exec(select(cohort).where(col(column) == user_id))
+        found |= {int(cohort_id) for cohort_id in rows.all()}
+    return found
+
+
+async def has_roles(session: AsyncSession, user_id: int) -> bool:
+    """Whether the person organises any programme."""
+    rows = await session.exec(
+        select(RoleGrant.id).where(col(RoleGrant.user_id) == user_id).limit(1)
+    )
+    return rows.first() is not None
