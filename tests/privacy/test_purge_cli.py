@@ -78,17 +78,17 @@ async def _seed(database_url: str) -> None:
                 (EARLY, "Ines Early"),
             ):
                 session.add(User(id=user_id, first_name=name.split()[0], username=f"u{user_id}"))
-            people = (
+            people: tuple[tuple[str, int | None, str, str], ...] = (
                 ("OLD", GONE, "Zawadi Gone", "zawadi@example.org"),
                 ("OLD", STAYER, "Kofi Stayer", "kofi@example.org"),
                 ("NEW", STAYER, "Kofi Stayer", "kofi@example.org"),
                 ("BY-SESSION", EARLY, "Ines Early", "ines@example.org"),
                 ("OLD", None, "Never Came", "never@example.org"),
             )
-            for code, user_id, name, email in people:
-                session.add(_entry(ids[code], name, email, user_id))
-                if user_id is not None:
-                    session.add(Enrolment(user_id=user_id, cohort_id=ids[code], status="active"))
+            for code, bound, name, email in people:
+                session.add(_entry(ids[code], name, email, bound))
+                if bound is not None:
+                    session.add(Enrolment(user_id=bound, cohort_id=ids[code], status="active"))
             session.add(
                 OutboxMessage(
                     chat_id=GONE,
