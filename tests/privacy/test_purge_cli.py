@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from bot.app import SANDBOX_TOKEN
 from bot.cli import main
+from bot.clock import SystemClock
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import (
     Cohort,
@@ -24,6 +25,8 @@ from bot.db.models import (
     TrainingSession,
     User,
 )
+from bot.scheduling import jobs
+from bot.scheduling.setup import PURGE_ID, build_scheduler
 from bot.services.retention import months_before
 
 TODAY = datetime.now(UTC).date()
@@ -196,3 +199,29 @@ def test_months_before_keeps_to_the_calendar() -> None:
     assert months_before(date(2028, 3, 31), 1) == date(2028, 2, 29)
     assert months_before(date(2027, 1, 15), 24) == date(2025, 1, 15)
     assert months_before(date(2027, 1, 15), 13) == date(2025, 12, 15)
+
+
+def test_the_daily_purge_runs_only_when_retention_is_set(seeded: str) -> None:
+    async def run() -> tuple[set[str], set[str], int, int]:
+        engine = create_engine(seeded)
+        try:
+            factory = create_session_factory(engine)
+            off = {job.id for job in build_scheduler(factory, SystemClock(), None).get_jobs()}
+            on = {
+                job.id
+                for job in build_scheduler(
+                    factory, SystemClock(), None, retention_months=24
+                ).get_jobs()
+            }
+            # A super-admin's account is never erased whole, though all their cohorts ended.
+            first = await jobs.purge_expired(factory, SystemClock(), 24, keep=[EARLY])
+            second = await jobs.purge_expired(factory, SystemClock(), 24, keep=[EARLY])
+            return off, on, first, second
+        finally:
+            await engine.dispose()
+
+    off, on, first, second = asyncio.run(run())
+    assert PURGE_ID not in off
+    assert on - off == {PURGE_ID}
+    assert (first, second) == (1, 0)
+    assert str(EARLY) in json.dumps(asyncio.run(_dump(seeded))["users"])
