@@ -205,6 +205,8 @@ class Application:
                 self.sender,
                 rate=self.settings.send_rate,
                 raise_after=timedelta(hours=self.settings.faq_raise_after_hours),
+                retention_months=self.settings.retention_months,
+                keep=self.settings.admin_ids,
             )
             scheduler.start()
             stop_progress = asyncio.Event()

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     faq_raise_after_hours: float = Field(default=4.0, gt=0, le=24 * 14)
     #: Off only against a Bot API stand-in without limits (benchmarks of the update path).
     rate_budget: bool = True
+    #: Personal data of cohorts that ended more than this many months ago is erased by
+    #: ``trainee-bot privacy purge``; 0 keeps it until people erase it themselves.
+    retention_months: int = Field(default=0, ge=0, le=1200)
 
     @field_validator("bot_token")
     @classmethod

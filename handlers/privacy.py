@@ -195,7 +195,9 @@ async def cmd_forgetme(message: Message) -> None:
     await message.answer(
         _(
             "This erases your name, e-mail, phone and organisation from every cohort, ends "
-            "your registrations and forgets your settings. It cannot be undone. Continue?"
+            "your registrations, forgets your account and settings, and empties the messages, "
+            "questions, feedback answers and attendance marks I keep about you. The cohorts' "
+            "figures stay, without you. It cannot be undone. Continue?"
         ),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[

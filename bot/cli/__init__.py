@@ -15,7 +15,16 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from bot.cli import announcements, attendance, faq, feedback, registration, running, timetable
+from bot.cli import (
+    announcements,
+    attendance,
+    faq,
+    feedback,
+    privacy,
+    registration,
+    running,
+    timetable,
+)
 from bot.cli.exits import EXIT_OK, EXIT_USAGE
 from bot.config import Settings, SettingsError, load_settings
 
@@ -28,6 +37,7 @@ FEATURES: tuple[ModuleType, ...] = (
     faq,
     feedback,
     attendance,
+    privacy,
 )
 
 

@@ -17,11 +17,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint, update
+from sqlalchemy import BigInteger, Index, UniqueConstraint, delete, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Enrolment, RosterEntry, User, utcnow
+from bot.db.models import Enrolment, RosterEntry, TrainingSession, User, utcnow
 from bot.db.status import EnrolmentStatus
 from bot.db.types import UTCDateTime
 
@@ -215,19 +215,40 @@ async def changes_of_session(
     return list(rows.all())
 
 
-async def erase_user(session: AsyncSession, user_id: int) -> None:
-    """``/forgetme``: the marks go; the history keeps the counts without the person."""
+async def erase_user(
+    session: AsyncSession, user_id: int, cohort_ids: Collection[int] | None = None
+) -> None:
+    """``/forgetme``: the marks go; the history keeps the counts without the person.
+
+    With ``cohort_ids`` only the marks (and history) of those cohorts' sessions; the marks the
+    person set for others as a trainer lose their name everywhere only when it is all of them.
+    """
     marks = await marks_of_user(session, user_id)
     for mark in marks:
-        await session.delete(mark)
-    await session.exec(
-        update(AttendanceChange)
-        .where(col(AttendanceChange.user_id) == user_id)
-        .values(user_id=None, set_by=None)
-    )
-    await session.exec(
-        update(AttendanceChange).where(col(AttendanceChange.set_by) == user_id).values(set_by=None)
-    )
+        if cohort_ids is None or mark.cohort_id in cohort_ids:
+            await session.delete(mark)
+    history = update(AttendanceChange).where(col(AttendanceChange.user_id) == user_id)
+    if cohort_ids is not None:
+        sessions = select(TrainingSession.id).where(
+            col(TrainingSession.cohort_id).in_(list(cohort_ids))
+        )
+        history = history.where(col(AttendanceChange.session_id).in_(sessions))
+    await session.exec(history.values(user_id=None, set_by=None))
+    if cohort_ids is None:
+        await session.exec(
+            update(AttendanceChange)
+            .where(col(AttendanceChange.set_by) == user_id)
+            .values(set_by=None)
+        )
+        await session.exec(
+            update(AttendanceMark).where(col(AttendanceMark.set_by) == user_id).values(set_by=None)
+        )
+        await session.exec(delete(CohortTrainer).where(col(CohortTrainer.user_id) == user_id))
+        await session.exec(
+            update(CohortTrainer)
+            .where(col(CohortTrainer.granted_by) == user_id)
+            .values(granted_by=None)
+        )
     await session.flush()
 
 

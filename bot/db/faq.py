@@ -533,14 +533,19 @@ async def close_question(
 
 
 async def erase_questions_of_user(
-    session: AsyncSession, user_id: int, now: datetime
+    session: AsyncSession, user_id: int, now: datetime, cohort_ids: Collection[int] | None = None
 ) -> list[StaffQuestion]:
     """Close a person's questions and forget who asked and what; returns them.
 
     The caller closes the staff's copies in Telegram (the rows keep ``staff_chat_id`` and
     ``staff_message_id`` for that) and forgets the person's topics (:func:`topics_of_user`).
+    With ``cohort_ids`` only the questions asked from those cohorts.
     """
-    questions = await questions_of_user(session, user_id)
+    questions = [
+        question
+        for question in await questions_of_user(session, user_id)
+        if cohort_ids is None or question.cohort_id in cohort_ids
+    ]
     for question in questions:
         if question.status != CLOSED:
             question.status = CLOSED

@@ -315,16 +315,20 @@ async def responses_of_user(session: AsyncSession, user_id: int) -> Sequence[Fee
     return rows.all()
 
 
-async def erase_user(session: AsyncSession, user_id: int) -> None:
+async def erase_user(
+    session: AsyncSession, user_id: int, cohort_ids: Collection[int] | None = None
+) -> None:
     """``/forgetme``: responses and requests lose the person, typed answers go.
 
     The cohort's counts stay right: a response stays, with its ratings and choices, but no
     longer says whose it was, and typed answers (which may name the person) are dropped; a
     request stays (answered or not, for the response rate) without its person or draft, and an
-    unanswered one is cancelled.
+    unanswered one is cancelled. With ``cohort_ids`` only what belongs to those cohorts.
     """
     responses = await responses_of_user(session, user_id)
     for response in responses:
+        if cohort_ids is not None and response.cohort_id not in cohort_ids:
+            continue
         response.user_id = None
         response.request_id = None
         response.answers = {
@@ -332,12 +336,12 @@ async def erase_user(session: AsyncSession, user_id: int) -> None:
         }
         session.add(response)
     await session.flush()
-    await cancel_requests_of_user(session, user_id)
-    await session.exec(
-        update(FeedbackRequest)
-        .where(col(FeedbackRequest.user_id) == user_id)
-        .values(user_id=None, draft={}, next_nudge_at=None)
-    )
+    for cohort_id in [None] if cohort_ids is None else list(cohort_ids):
+        await cancel_requests_of_user(session, user_id, cohort_id)
+    requests = update(FeedbackRequest).where(col(FeedbackRequest.user_id) == user_id)
+    if cohort_ids is not None:
+        requests = requests.where(col(FeedbackRequest.cohort_id).in_(list(cohort_ids)))
+    await session.exec(requests.values(user_id=None, draft={}, next_nudge_at=None))
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -256,12 +257,26 @@ async def next_due_at(session: AsyncSession) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def mark_sending(session: AsyncSession, ids: Sequence[int]) -> None:
-    """Record that these rows are about to be handed to Telegram (see recover_interrupted)."""
-    if ids:
-        await session.execute(
-            update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(status=SENDING)
+async def mark_sending(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    """Record that these rows are about to be handed to Telegram (see recover_interrupted).
+
+    Only rows the sender still holds (``claimed``, or ``sending`` again after Telegram asked to
+    wait) move on; returns their ids. A row erased while the sender held it (see
+    :func:`erase_rows`) is cancelled, so it is never handed to Telegram.
+    """
+    if not ids:
+        return set()
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(list(ids)),
+            # Sending already: a row Telegram asked to wait for, whose outcome is not written yet.
+            col(OutboxMessage.status).in_([CLAIMED, SENDING]),
         )
+        .values(status=SENDING)
+        .returning(col(OutboxMessage.id))
+    )
+    return {int(row_id) for row_id in result.scalars().all()}
 
 
 async def apply_results(
@@ -290,9 +305,10 @@ async def apply_results(
 async def _update_run(
     session: AsyncSession, table: Any, columns: Sequence[str], params: list[dict[str, Any]]
 ) -> None:
+    # A row erased while the sender held it stays cancelled and blank, whatever came of it.
     statement = (
         update(table)
-        .where(table.c.id == bindparam("b_row_id"))
+        .where(table.c.id == bindparam("b_row_id"), table.c.status != CANCELLED)
         .values({name: bindparam(f"b_{name}") for name in columns})
     )
     await session.execute(statement, params)
@@ -339,3 +355,86 @@ async def latest_with_key_prefix(
         .limit(1)
     )
     return result.first()
+
+
+#: ``last_error`` of a row that erasure stopped before it was sent.
+ERASED_TEXT: Final = "cancelled: erased at the person's request"
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedRows:
+    """What :func:`erase_rows` did: queued rows deleted, rows kept but emptied."""
+
+    deleted: int = 0
+    blanked: int = 0
+
+
+def _blank(row_id: int) -> dict[str, Any]:
+    return {
+        "chat_id": 0,
+        "user_id": None,
+        "payload": {},
+        "dedupe_key": f"erased:{row_id}",
+        "telegram_message_id": None,
+    }
+
+
+async def erase_rows(
+    session: AsyncSession, *, user_id: int, key_prefixes: Sequence[str] = ()
+) -> ErasedRows:
+    """Empty every row to the person (or whose dedupe key starts with one of ``key_prefixes``:
+    the staff's copies of their questions).
+
+    A queued row outside a campaign is deleted, so it can never be sent. Any other row stays,
+    so a campaign's counts still add up, but loses its chat, person, text, Telegram message
+    id and a dedupe key that may name the person: a row still waiting, or held by a sender
+    right now (``claimed``, ``sending``), becomes ``cancelled`` (the sender then neither sends
+    it nor writes over it: see :func:`mark_sending` and :func:`apply_results`); a finished
+    one keeps its status and only the reason code of its error.
+    """
+    match = [col(OutboxMessage.user_id) == user_id, col(OutboxMessage.chat_id) == user_id]
+    match += [
+        col(OutboxMessage.dedupe_key).startswith(prefix, autoescape=True) for prefix in key_prefixes
+    ]
+    found = (
+        await session.exec(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.status,
+                OutboxMessage.campaign_id,
+                OutboxMessage.last_error,
+            ).where(or_(*match))
+        )
+    ).all()
+    doomed = [
+        int(row_id)
+        for row_id, status, campaign_id, _error in found
+        if status == PENDING and campaign_id is None and row_id is not None
+    ]
+    if doomed:
+        await session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(doomed)))
+    updates: list[tuple[int, dict[str, Any]]] = []
+    for row_id, status, _campaign, error in found:
+        if row_id is None or row_id in doomed:
+            continue
+        values = _blank(int(row_id))
+        if status in (PENDING, CLAIMED, SENDING):
+            values |= {"status": CANCELLED, "last_error": ERASED_TEXT}
+        elif status == FAILED and error is not None:
+            # Telegram's words may quote the chat; the reason's code is all the report needs.
+            values["last_error"] = failure_text(failure_of(error), "erased")
+        updates.append((int(row_id), values))
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    for row_id, values in updates:
+        await session.execute(update(table).where(table.c.id == row_id).values(values))
+    return ErasedRows(deleted=len(doomed), blanked=len(updates))
+
+
+async def rows_of_user(session: AsyncSession, user_id: int) -> list[OutboxMessage]:
+    """Every row to the person, newest first (``/mydata``)."""
+    rows = await session.exec(
+        select(OutboxMessage)
+        .where(or_(col(OutboxMessage.user_id) == user_id, col(OutboxMessage.chat_id) == user_id))
+        .order_by(col(OutboxMessage.id).desc())
+    )
+    return list(rows.all())

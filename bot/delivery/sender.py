@@ -277,8 +277,12 @@ class Sender:
         if not group:
             return True
         async with self._sf() as session:
-            await outbox_db.mark_sending(session, [r.id for r in group if r.id is not None])
+            moving = await outbox_db.mark_sending(
+                session, [r.id for r in group if r.id is not None]
+            )
             await session.commit()
+        # A row erased since it was claimed is dropped here, unsent.
+        group = [row for row in group if row.id in moving]
         for row in group:
             await self.budget.acquire(row.chat_id, Priority.BACKGROUND)
             task = asyncio.create_task(self._send_one(row, claims[id(row)]))

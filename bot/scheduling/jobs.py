@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
@@ -20,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.delivery import outbox
 from bot.delivery.sender import Sender
-from bot.services import reminders
+from bot.services import reminders, retention
 from bot.services.faq import inbox
 from bot.services.feedback import planning as feedback_planning
 
@@ -92,6 +93,26 @@ async def raise_questions_again(
         if sender is not None:
             sender.wake()
     return added
+
+
+async def purge_expired(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    months: int,
+    keep: Collection[int] = (),
+) -> int:
+    """Erase the personal data of cohorts that ended more than ``months`` months ago (the
+    daily run of ``trainee-bot privacy purge``); returns how many people were erased."""
+    async with session_factory() as session:
+        report = await retention.purge(session, months=months, now=clock.now(), keep=keep)
+    if report.people_erased or report.people_kept or report.entries:
+        log.info(
+            "retention: %s people erased, %s kept for newer cohorts, %s roster entries emptied",
+            report.people_erased,
+            report.people_kept,
+            report.entries,
+        )
+    return report.people_erased
 
 
 async def run_all(

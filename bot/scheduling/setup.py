@@ -7,6 +7,7 @@ bot was down are planned at once if still true, and the sender expires what is t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -28,6 +29,8 @@ PLAN_FEEDBACK_ID: Final = "plan_feedback"
 PLAN_FEEDBACK_EVERY: Final = timedelta(minutes=5)
 RAISE_QUESTIONS_ID: Final = "raise_questions_again"
 RAISE_QUESTIONS_EVERY: Final = timedelta(minutes=15)
+PURGE_ID: Final = "purge_expired"
+PURGE_EVERY: Final = timedelta(days=1)
 
 
 def build_scheduler(
@@ -37,11 +40,15 @@ def build_scheduler(
     *,
     rate: float = reminders.DEFAULT_RATE,
     raise_after: timedelta = timedelta(hours=4),
+    retention_months: int = 0,
+    keep: Collection[int] = (),
 ) -> AsyncIOScheduler:
     """The scheduler with the planning jobs added (not started: call ``start()`` when leading).
 
     ``rate`` is the sender's pace, which the reminder planner spreads large cohorts by;
-    ``raise_after`` how long a trainee's question may wait before it is raised again.
+    ``raise_after`` how long a trainee's question may wait before it is raised again;
+    ``retention_months`` (0: off) adds the daily purge of cohorts that ended that long ago,
+    never erasing the accounts in ``keep`` entirely.
     """
     scheduler = AsyncIOScheduler(
         timezone=UTC,
@@ -91,4 +98,19 @@ def build_scheduler(
         replace_existing=True,
         next_run_time=first_run,
     )
+    if retention_months > 0:
+        scheduler.add_job(
+            jobs.purge_expired,
+            trigger=IntervalTrigger(seconds=PURGE_EVERY.total_seconds(), timezone=UTC),
+            id=PURGE_ID,
+            name="erase the personal data of cohorts that ended long ago",
+            kwargs={
+                "session_factory": session_factory,
+                "clock": clock,
+                "months": retention_months,
+                "keep": tuple(keep),
+            },
+            replace_existing=True,
+            next_run_time=first_run,
+        )
     return scheduler

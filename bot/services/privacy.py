@@ -11,11 +11,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import attendance as attendance_db
+from bot.db import audit as audit_db
+from bot.db import faq as faq_db
+from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db
-from bot.db import timetable as timetable_db
 from bot.db import users as users_db
 from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
+from bot.services import erasure
 from bot.services.countries import resolve_country
 from bot.services.faq import inbox
 from bot.services.feedback import records as feedback_records
@@ -28,9 +31,10 @@ from bot.services.registration.answers import (
 )
 from bot.services.registration.decisions import promote_waiting
 from bot.services.registration.notify import wake
-from bot.services.roster import new_code
 
 PROFILE_FIELDS = ("full_name", "organisation", "email", "country")
+#: How many of the newest messages to the person ``/mydata`` shows in full.
+LATEST_MESSAGES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,68 +158,62 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
         data["roles"].append(
             {"programme": programme.code if programme else None, "role": grant.role}
         )
+    for cohort_id in await attendance_db.trainer_cohort_ids(session, user_id):
+        cohort = await reg_db.get_cohort(session, cohort_id)
+        data["roles"].append({"cohort": cohort.code if cohort else None, "role": "trainer"})
+    data["staff_topics"] = [
+        {"thread_id": topic.thread_id, "opened_at": _plain(topic.created_at)}
+        for topic in await faq_db.topics_of_user(session, user_id)
+    ]
+    data["messages"] = await _messages_data(session, user_id)
+    data["audit"] = [
+        {
+            "at": _plain(row.at),
+            "action": row.action,
+            "interface": row.interface,
+            "cohort_id": row.cohort_id,
+            "details": row.details,
+        }
+        for row in await audit_db.entries_of_user(session, user_id)
+    ]
     return data
+
+
+async def _messages_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    """The outbox rows to the person: how many of each kind and status, the newest in full."""
+    rows = await outbox_db.rows_of_user(session, user_id)
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        by_status = counts.setdefault(row.kind, {})
+        by_status[row.status] = by_status.get(row.status, 0) + 1
+    return {
+        "total": len(rows),
+        "by_kind_and_status": counts,
+        "latest": [
+            {
+                "kind": row.kind,
+                "status": row.status,
+                "due_at": _plain(row.due_at),
+                "sent_at": _plain(row.sent_at),
+                "text": row.payload.get("text") or row.payload.get("caption"),
+            }
+            for row in rows[:LATEST_MESSAGES]
+        ],
+    }
 
 
 async def forget_me(
     session: AsyncSession, user_id: int, settings: Settings, clock: Clock, sender: Waker | None
 ) -> int:
-    """Erase a person's personal data; returns how many registrations were anonymised.
-
-    Roster entries lose names, e-mail, phone and organisation (the country stays for
-    aggregate figures), are unbound and get a new code, so the old personal link is dead.
-    Enrolments stay, withdrawn, so that the cohort's figures still add up; freed places go to
-    the waiting list. The user row keeps only the id. Reminders and digests still queued for
-    the person are deleted, and so are their attendance marks (the history of marks keeps
-    anonymous rows).
-    """
+    """Erase a person's personal data from every table; returns how many registrations were
+    anonymised. What stays, and in what form, is :func:`bot.services.erasure.erase_person`'s
+    to say; freed places go to the waiting list."""
     now = clock.now()
-    entries = await reg_db.entries_of_user(session, user_id)
-    for entry in entries:
-        entry.full_name = ""
-        entry.gender = None
-        entry.organisation = None
-        entry.position = None
-        entry.email = None
-        entry.phone = None
-        entry.language = None
-        entry.user_id = None
-        entry.bound_at = None
-        entry.personal_code = new_code()
-        entry.updated_at = now
-    freed: list[int] = []
-    for enrolment in await reg_db.enrolments_of_user(session, user_id):
-        if enrolment.status in (reg_db.ACTIVE, reg_db.PENDING):
-            freed.append(enrolment.cohort_id)
-        if enrolment.status != reg_db.REJECTED:
-            enrolment.status = reg_db.WITHDRAWN
-        enrolment.consented_at = None
-        enrolment.updated_at = now
-    user = await users_db.get_user(session, user_id)
-    if user is not None:
-        user.first_name = ""
-        user.last_name = None
-        user.username = None
-        user.language_code = None
-        user.locale = None
-        user.timezone = None
-        user.reminder_offsets = None
-        user.daily_digest = False
-        user.updated_at = now
-    # Nothing queued for the person's sessions reaches them any more.
-    await timetable_db.drop_pending_reminders(session, user_id)
-    await timetable_db.drop_pending_digests(session, user_id)
-    # What they asked the FAQ and the team: the texts go, the staff's topics are closed.
-    await inbox.forget_questions(session, user_id, now)
-    # Their feedback: the figures stay, without them or their words.
-    await feedback_records.forget_user(session, user_id)
-    # Attendance marks go; their history stays without the person, so counts add up.
-    await attendance_db.erase_user(session, user_id)
-    await session.flush()
-    for cohort_id in dict.fromkeys(freed):
+    erased = await erasure.erase_person(session, user_id, now)
+    for cohort_id in dict.fromkeys(erased.freed):
         cohort = await reg_db.get_cohort(session, cohort_id)
         if cohort is not None:
             await promote_waiting(session, cohort, settings, now)
     await session.commit()
     wake(sender)
-    return len(entries)
+    return erased.entries

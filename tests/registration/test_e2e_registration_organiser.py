@@ -8,7 +8,7 @@ import json
 
 from sqlmodel import select
 
-from bot.db.models import Cohort, OutboxMessage, RosterEntry, User
+from bot.db.models import Cohort, Enrolment, OutboxMessage, RosterEntry, User
 from bot.scheduling import jobs
 from sandbox import Sandbox, SandboxChat, SandboxUser
 from tests.registration.conftest import (
@@ -218,11 +218,13 @@ async def test_profile_mydata_and_forgetme(
     assert entry is None  # the old link is dead
     assert (anonymised.full_name, anonymised.email, anonymised.phone) == ("", None, None)
     assert anonymised.user_id is None
-    assert user is not None
-    assert user.first_name == ""
-    enrolment = await _enrolment(running_bot, trainee.id, "A-ROSTER")
-    assert enrolment is not None
-    assert enrolment.status == "withdrawn"
+    assert user is None  # the account is forgotten
+    assert await _enrolment(running_bot, trainee.id, "A-ROSTER") is None
+    async with running_bot.session_factory() as session:
+        cohort = (await session.exec(select(Cohort).where(Cohort.code == "A-ROSTER"))).one()
+        kept = (await session.exec(select(Enrolment).where(Enrolment.cohort_id == cohort.id))).all()
+    # The place stays in the cohort's figures, withdrawn, without the person.
+    assert [(e.status, e.user_id < 0) for e in kept] == [("withdrawn", True)]
     dead = await _say(sandbox, SandboxUser(id=7600, first_name="X"), f"/start {code}")
     assert "I do not know this link" in (dead.text or "")
 
