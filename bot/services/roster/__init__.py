@@ -11,11 +11,10 @@ from bot.services.roster.importing import (
     describe_result,
     import_roster,
     links_file,
-    new_code,
-    personal_link,
     roster_export,
     table_bytes,
 )
+from bot.services.roster.links import new_code, personal_link
 from bot.services.roster.reading import MAX_FILE_BYTES, parse_roster
 from bot.services.spreadsheets import neutralise
 
