@@ -15,7 +15,16 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from bot.cli import announcements, attendance, faq, feedback, registration, running, timetable
+from bot.cli import (
+    announcements,
+    attendance,
+    faq,
+    feedback,
+    registration,
+    running,
+    timetable,
+    trainee,
+)
 from bot.cli.exits import EXIT_OK, EXIT_USAGE
 from bot.config import Settings, SettingsError, load_settings
 
@@ -23,6 +32,7 @@ from bot.config import Settings, SettingsError, load_settings
 FEATURES: tuple[ModuleType, ...] = (
     running,
     registration,
+    trainee,
     timetable,
     announcements,
     faq,
