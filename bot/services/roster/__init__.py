@@ -1,5 +1,6 @@
 """Rosters: reading the file organisers send, and applying it to a cohort."""
 
+from bot.services.personal_links import new_code, personal_link
 from bot.services.roster.columns import Column, RosterError, RosterParseResult, RosterRow
 from bot.services.roster.importing import (
     MESSAGE_LIMIT,
@@ -14,7 +15,6 @@ from bot.services.roster.importing import (
     roster_export,
     table_bytes,
 )
-from bot.services.roster.links import new_code, personal_link
 from bot.services.roster.reading import MAX_FILE_BYTES, parse_roster
 from bot.services.spreadsheets import neutralise
 

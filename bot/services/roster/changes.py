@@ -25,6 +25,7 @@ from bot.db.models import Cohort, RosterEntry
 from bot.i18n import gettext as _
 from bot.markup import h
 from bot.services import roles
+from bot.services.personal_links import new_code
 from bot.services.registration.decisions import (
     drop_cohort_plans,
     promote_waiting,
@@ -33,7 +34,6 @@ from bot.services.registration.decisions import (
 from bot.services.registration.notify import locale_for, tell
 from bot.services.registration.views import cohort_label
 from bot.services.roster.columns import RosterError
-from bot.services.roster.links import new_code
 from bot.services.roster.reading import parse_roster
 
 TELEGRAM: Final = "telegram"
@@ -350,7 +350,7 @@ async def move_person(
         def render() -> str:
             return _(
                 "The organisers have moved you from {old} to {new}. From now on you receive "
-                "the timetable and reminders of {new}; /timetable shows it."
+                "the timetable and reminders of {new}; /schedule shows it."
             ).format(old=h(old_label), new=h(new_label))
 
         await _tell(

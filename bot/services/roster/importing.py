@@ -25,10 +25,10 @@ from bot.db.models import Cohort, Enrolment, RosterEntry
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.markup import problem_list
+from bot.services.personal_links import new_code, personal_link
 from bot.services.roster import auditing
 from bot.services.roster import changes as changes_svc
 from bot.services.roster.columns import RosterError, RosterRow
-from bot.services.roster.links import new_code, personal_link
 from bot.services.roster.reading import parse_roster
 from bot.services.spreadsheets import neutralise, write_workbook
 
