@@ -27,6 +27,7 @@ def build_root_router() -> Router:
         roster,
         start,
         timezone,
+        trainees,
     )
     from handlers.attendance import trainee as attendance_trainee
     from handlers.attendance import trainer as attendance_trainer
@@ -58,6 +59,7 @@ def build_root_router() -> Router:
         feedback_results,
         registration_organiser,
         roster,
+        trainees,
         announcements,
         attendance_trainer,
         registration_codes,

@@ -40,6 +40,8 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("status", N_("Bot status and figures")),
     ("cohorts", N_("Cohorts and who has registered")),
     ("roster", N_("Export a cohort's roster")),
+    ("trainee", N_("One trainee: move, withdraw or replace")),
+    ("audit", N_("Changes made to your cohorts' lists")),
     ("pending", N_("Registrations waiting for approval")),
     ("invite", N_("A cohort's registration link")),
     ("announce", N_("Send an announcement")),

@@ -1,5 +1,6 @@
-"""The roster, organiser side: /roster exports a cohort's roster with each person's status; a
-roster sent as a CSV or XLSX file is checked, previewed and imported on Confirm.
+"""The roster, organiser side: /roster exports a cohort's roster with each person's status (and
+its audit log); a roster sent as a CSV or XLSX file is checked, previewed as a diff (added,
+changed, no longer in the file, with a "Tell them" toggle) and applied on Confirm.
 
 Filtered like registration's organiser router: anyone who organises something, each cohort
 then checked against the person's scope.
@@ -48,6 +49,44 @@ class RosterCohort(CallbackData, prefix="rimp"):
 class RosterConfirm(CallbackData, prefix="rimpok"):
     cohort_id: int
     confirm: bool
+    #: Tell the people no longer in the file that they were withdrawn.
+    tell: bool = True
+
+
+class RosterTell(CallbackData, prefix="rimptell"):
+    """The preview's "Tell them" toggle: ``tell`` is the state the press turns it to."""
+
+    cohort_id: int
+    tell: bool
+
+
+#: Room kept for HTML escaping of the preview's names.
+PREVIEW_LIMIT = MESSAGE_LIMIT - 300
+
+
+def _preview_keyboard(cohort_id: int, tell: bool, missing: bool) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text="✅ " + _("Confirm"),
+                callback_data=RosterConfirm(cohort_id=cohort_id, confirm=True, tell=tell).pack(),
+            ),
+            InlineKeyboardButton(
+                text="✖ " + _("Cancel"),
+                callback_data=RosterConfirm(cohort_id=cohort_id, confirm=False, tell=tell).pack(),
+            ),
+        ]
+    ]
+    if missing:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=("☑ " if tell else "☐ ") + _("Tell them"),
+                    callback_data=RosterTell(cohort_id=cohort_id, tell=not tell).pack(),
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 # --- /roster CODE [xlsx] --------------------------------------------------------------------
@@ -77,6 +116,14 @@ async def cmd_roster(
         BufferedInputFile(content, filename=f"roster-{cohort.code}.{fmt}"),
         caption=_("Roster of {cohort}, with each person's status.").format(cohort=h(cohort.code)),
     )
+    audit_file = await roster_import.audit_export(session, cohort) if fmt == "csv" else None
+    if audit_file is not None:
+        await message.answer_document(
+            BufferedInputFile(audit_file, filename=f"audit-{cohort.code}.csv"),
+            caption=_("The audit log of {cohort}: every change to its list.").format(
+                cohort=h(cohort.code)
+            ),
+        )
 
 
 # --- a roster sent as a file ----------------------------------------------------------------
@@ -108,7 +155,9 @@ async def on_roster_file(
         await message.answer(_("You organise no cohort yet, so there is nothing to import into."))
         return
     await state.update_data(
-        roster_file_id=document.file_id, roster_file_name=document.file_name or "roster.csv"
+        roster_file_id=document.file_id,
+        roster_file_name=document.file_name or "roster.csv",
+        roster_tell=True,
     )
     caption = (message.caption or "").strip()
     chosen = [c for c in cohorts if c.code == caption] if caption else []
@@ -182,22 +231,59 @@ async def _preview(
         await state.update_data(roster_file_id=None)
         await message.answer(h(roster_import.describe_errors(outcome.errors, MESSAGE_LIMIT - 200)))
         return
+    tell = data.get("roster_tell", True) is not False
     await message.answer(
-        h(roster_import.describe_result(outcome.result, cohort_code, done=False)),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text="✅ " + _("Confirm"),
-                        callback_data=RosterConfirm(cohort_id=cohort_id, confirm=True).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="✖ " + _("Cancel"),
-                        callback_data=RosterConfirm(cohort_id=cohort_id, confirm=False).pack(),
-                    ),
-                ]
-            ]
+        h(
+            roster_import.describe_result(
+                outcome.result, cohort_code, done=False, tell=tell, limit=PREVIEW_LIMIT
+            )
         ),
+        reply_markup=_preview_keyboard(cohort_id, tell, bool(outcome.result.missing)),
+    )
+
+
+async def on_roster_tell(
+    query: CallbackQuery,
+    callback_data: RosterTell,
+    session: AsyncSession,
+    admin_scope: set[int] | None,
+    state: FSMContext,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    """Tick or untick "Tell them": the preview is shown again with the new choice."""
+    code = await _checked_cohort(session, admin_scope, callback_data.cohort_id)
+    data = await state.get_data()
+    message = query.message if isinstance(query.message, Message) else None
+    if code is None or message is None or not isinstance(data.get("roster_file_id"), str):
+        await query.answer(_("This button is no longer active."))
+        return
+    content = await _download(bot, str(data["roster_file_id"]))
+    if content is None:
+        await query.answer(_("I could not download the file; send it again, please."))
+        return
+    outcome = await roster_import.import_roster(
+        session,
+        callback_data.cohort_id,
+        content,
+        str(data.get("roster_file_name", "roster.csv")),
+        clock.now(),
+        dry_run=True,
+    )
+    if outcome.result is None:
+        await query.answer(_("This button is no longer active."))
+        return
+    await state.update_data(roster_tell=callback_data.tell)
+    await query.answer(
+        _("They will be told.") if callback_data.tell else _("They will not be told.")
+    )
+    await message.edit_text(
+        h(
+            roster_import.describe_result(
+                outcome.result, code, done=False, tell=callback_data.tell, limit=PREVIEW_LIMIT
+            )
+        ),
+        reply_markup=_preview_keyboard(callback_data.cohort_id, callback_data.tell, True),
     )
 
 
@@ -228,6 +314,7 @@ async def on_roster_confirm(
     state: FSMContext,
     clock: Clock,
     bot: Bot,
+    sender: reg.Waker | None = None,
 ) -> None:
     message = query.message if isinstance(query.message, Message) else None
     code = await _checked_cohort(session, admin_scope, callback_data.cohort_id)
@@ -247,15 +334,30 @@ async def on_roster_confirm(
         return
     filename = str(data.get("roster_file_name", "roster.csv"))
     outcome = await roster_import.import_roster(
-        session, callback_data.cohort_id, content, filename, clock.now()
+        session,
+        callback_data.cohort_id,
+        content,
+        filename,
+        clock.now(),
+        missing=roster_import.Withdrawal(
+            withdraw=True, tell=callback_data.tell, actor_id=query.from_user.id
+        ),
+        settings=settings,
     )
-    await state.update_data(roster_file_id=None)
+    reg.wake(sender)
+    await state.update_data(roster_file_id=None, roster_tell=None)
     if outcome.result is None:
         await message.edit_text(
             h(roster_import.describe_errors(outcome.errors, MESSAGE_LIMIT - 200))
         )
         return
-    await message.edit_text(h(roster_import.describe_result(outcome.result, code, done=True)))
+    await message.edit_text(
+        h(
+            roster_import.describe_result(
+                outcome.result, code, done=True, tell=callback_data.tell, limit=PREVIEW_LIMIT
+            )
+        )
+    )
     username = await roster_import.bot_username(session, settings)
     if username is None:
         await message.answer(
@@ -283,4 +385,5 @@ def build_router() -> Router:
     router.message.register(on_roster_file, F.document)
     router.callback_query.register(on_roster_cohort, RosterCohort.filter())
     router.callback_query.register(on_roster_confirm, RosterConfirm.filter())
+    router.callback_query.register(on_roster_tell, RosterTell.filter())
     return router

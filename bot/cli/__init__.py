@@ -24,6 +24,7 @@ from bot.cli import (
     registration,
     running,
     timetable,
+    trainee,
 )
 from bot.cli.exits import EXIT_OK, EXIT_USAGE
 from bot.config import Settings, SettingsError, load_settings
@@ -32,6 +33,7 @@ from bot.config import Settings, SettingsError, load_settings
 FEATURES: tuple[ModuleType, ...] = (
     running,
     registration,
+    trainee,
     timetable,
     announcements,
     faq,

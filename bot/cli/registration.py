@@ -1,7 +1,8 @@
 """Command line for programmes, rosters and roles.
 
 ``trainee-bot programme import FILE.yaml``, ``programme list [--json]``,
-``roster import FILE --cohort CODE [--links-out FILE]``,
+``roster import FILE --cohort CODE [--links-out FILE] [--dry-run] [--withdraw-missing]
+[--no-tell]``,
 ``grant USER_ID --programme CODE --role admin|coordinator`` and
 ``grant USER_ID --role trainer --cohort CODE`` (and ``revoke``).
 None of them needs the network: invite links use ``BOT_USERNAME`` or the username the bot
@@ -50,6 +51,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     rimp.add_argument(
         "--links-out", type=Path, help="write personal invite links to this .csv or .xlsx file"
     )
+    rimp.add_argument(
+        "--dry-run", action="store_true", help="show what would change (the diff), change nothing"
+    )
+    rimp.add_argument(
+        "--withdraw-missing",
+        action="store_true",
+        help="withdraw the people no longer in the file (without it they stay, and are listed)",
+    )
+    rimp.add_argument(
+        "--no-tell",
+        action="store_true",
+        help="with --withdraw-missing: do not tell them (by default each is told once)",
+    )
 
     for name, text in (("grant", "give a role"), ("revoke", "take a role away")):
         cmd = sub.add_parser(name, help=f"{text} in a programme")
@@ -79,7 +93,7 @@ async def run_command(
     if args.command == "programme":
         return await _programme_list(settings, as_json=args.json)
     if args.command == "roster":
-        return await _roster_import(args.file, args.cohort, args.links_out, settings, clock)
+        return await _roster_import(args, settings, clock)
     return await _grant(args, settings, clock)
 
 
@@ -166,9 +180,13 @@ async def _programme_list(settings: Settings, *, as_json: bool) -> int:
     return EXIT_OK
 
 
-async def _roster_import(
-    path: Path, cohort_code: str, links_out: Path | None, settings: Settings, clock: Clock
-) -> int:
+async def _roster_import(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    path: Path = args.file
+    cohort_code: str = args.cohort
+    links_out: Path | None = args.links_out
+    if args.no_tell and not args.withdraw_missing:
+        _err("--no-tell goes with --withdraw-missing")
+        return EXIT_USAGE
     if links_out is not None and links_out.suffix.lower() not in (".csv", ".xlsx"):
         _err(f"{links_out}: the links file must end in .csv or .xlsx")
         return EXIT_USAGE
@@ -190,7 +208,14 @@ async def _roster_import(
             )
             return EXIT_FAILED
         outcome = await roster_import.import_roster(
-            session, cohort.id, data, path.name, clock.now()
+            session,
+            cohort.id,
+            data,
+            path.name,
+            clock.now(),
+            dry_run=args.dry_run,
+            missing=roster_import.Withdrawal(withdraw=args.withdraw_missing, tell=not args.no_tell),
+            settings=settings,
         )
     if outcome.result is None:
         for error in outcome.errors:
@@ -204,8 +229,24 @@ async def _roster_import(
     result = outcome.result
     print(
         f"cohort {cohort_code}: created {result.created}, updated {result.updated}, "
-        f"unchanged {result.unchanged}"
+        f"unchanged {result.unchanged}, no longer in the file {len(result.missing)}, "
+        f"withdrawn {result.withdrawn}, told {result.told}"
     )
+    print(
+        roster_import.describe_result(
+            result,
+            cohort_code,
+            done=not args.dry_run,
+            withdraw=args.withdraw_missing,
+            tell=not args.no_tell,
+            limit=10**7,
+        )
+    )
+    if result.missing and not args.withdraw_missing:
+        print("(add --withdraw-missing to withdraw them)")
+    if args.dry_run:
+        print("dry run: nothing was changed")
+        return EXIT_OK
     if links_out is not None and username is not None:
         fmt = "xlsx" if links_out.suffix.lower() == ".xlsx" else "csv"
         content = roster_import.links_file(result.entries, username, fmt)

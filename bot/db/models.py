@@ -120,6 +120,9 @@ class RosterEntry(SQLModel, table=True):
     source: str = Field(default="roster", max_length=8)
     user_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     bound_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the organisers took the person off the roster (gone from a re-imported file,
+    #: withdrawn or replaced); the personal link no longer binds from then on.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -65,6 +65,13 @@ async def cmd_start_code(
                     cohort=h(found.cohort_code)
                 )
             )
+        elif found.state == reg.CodeState.WITHDRAWN:
+            await message.answer(
+                _(
+                    "This personal link is no longer valid: the organisers have taken it off "
+                    "the list of trainees. If you think this is a mistake, please contact them."
+                )
+            )
         elif found.state == reg.CodeState.TAKEN:
             await message.answer(
                 _(

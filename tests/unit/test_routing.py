@@ -65,6 +65,7 @@ def test_routers_match_in_order() -> None:
         "feedback.results",
         "registration.organiser",
         "roster",
+        "trainees",
         "announcements",
         "attendance.trainer",
         "registration.codes",

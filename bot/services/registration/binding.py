@@ -72,7 +72,13 @@ async def bind_personal_code(
     now = clock.now()
     entry = await reg_db.get_entry_by_code(session, code)
     cohort = None if entry is None else await reg_db.get_cohort(session, entry.cohort_id)
-    if entry is None or entry.id is None or cohort is None or cohort.id is None:
+    if (
+        entry is None
+        or entry.id is None
+        or entry.withdrawn_at is not None
+        or cohort is None
+        or cohort.id is None
+    ):
         await session.commit()  # nothing was written; returns the connection
         return BindResult(BindOutcome.UNKNOWN)
     if entry.user_id == user_id:
@@ -86,7 +92,11 @@ async def bind_personal_code(
     programme = await reg_db.get_programme(session, cohort.programme_id)
     result = await session.execute(
         update(RosterEntry)
-        .where(col(RosterEntry.id) == entry.id, col(RosterEntry.user_id).is_(None))
+        .where(
+            col(RosterEntry.id) == entry.id,
+            col(RosterEntry.user_id).is_(None),
+            col(RosterEntry.withdrawn_at).is_(None),
+        )
         .values(user_id=user_id, bound_at=now, updated_at=now)
     )
     if (result.rowcount or 0) != 1:  # type: ignore[attr-defined]

@@ -27,6 +27,8 @@ class CodeState(StrEnum):
     FREE = "free"
     YOURS = "yours"
     TAKEN = "taken"
+    #: The organisers took the person off the roster: the link no longer binds.
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,9 @@ async def open_start_code(
         cohort = await reg_db.get_cohort(session, entry.cohort_id)
         if cohort is None:
             return None
-        if entry.user_id is None:
+        if entry.withdrawn_at is not None:
+            state = CodeState.WITHDRAWN
+        elif entry.user_id is None:
             if await cohort_ended(session, cohort, now):
                 await session.commit()  # nothing was written; returns the connection
                 return ended_cohort(cohort)

@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
-from bot.db.models import Cohort
+from bot.db.models import Cohort, Enrolment
 from bot.delivery.outbox import Waker
 from bot.i18n import gettext as _
 from bot.markup import h
@@ -200,19 +200,51 @@ async def withdraw(
         return False
     if enrolment.status not in (reg_db.ACTIVE, reg_db.PENDING, reg_db.WAITING):
         return False
-    enrolment.status = reg_db.WITHDRAWN
-    enrolment.updated_at = now
-    await session.flush()
-    # Reminders already queued for the cohort's sessions go; the planner queues reminders for
-    # active members only, so none come back. The morning digest is planned afresh from the
-    # cohorts the person is still active in (none when there are none).
-    await timetable_db.drop_user_cohort_reminders(session, user_id, enrolment.cohort_id)
-    await timetable_db.drop_pending_digests(session, user_id)
-    # Forms of the cohort not answered yet are cancelled, with their queued nudges.
-    await feedback_planning.cancel_for_withdrawal(session, user_id, enrolment.cohort_id)
-    cohort = await reg_db.get_cohort(session, enrolment.cohort_id)
-    if cohort is not None:
-        await promote_waiting(session, cohort, settings, now)
+    await release_place(session, enrolment, settings, now)
     await session.commit()
     wake(sender)
     return True
+
+
+#: Statuses a person can be withdrawn from (they hold a place or wait for one).
+LEAVABLE = (reg_db.ACTIVE, reg_db.PENDING, reg_db.WAITING)
+
+
+async def release_place(
+    session: AsyncSession,
+    enrolment: Enrolment,
+    settings: Settings,
+    now: datetime,
+    *,
+    promote: bool = True,
+) -> bool:
+    """End an enrolment as withdrawn and undo what it planned; the calling service commits.
+
+    The one way out of a cohort, whoever asks: the trainee's own /withdraw, a roster
+    re-imported without them, an organiser's withdrawal, a move to another cohort and a
+    replacement. Queued reminders of the cohort's sessions go (the planner queues reminders
+    for active members only, so none come back); the morning digest is planned afresh from
+    the cohorts the person is still active in; forms of the cohort not answered yet are
+    cancelled with their nudges; the freed place goes to the next in line (``promote``).
+    Returns False when the enrolment held no place to release.
+    """
+    if enrolment.status not in LEAVABLE:
+        return False
+    enrolment.status = reg_db.WITHDRAWN
+    enrolment.updated_at = now
+    await session.flush()
+    await drop_cohort_plans(session, enrolment.user_id, enrolment.cohort_id)
+    if promote:
+        cohort = await reg_db.get_cohort(session, enrolment.cohort_id)
+        if cohort is not None:
+            await promote_waiting(session, cohort, settings, now)
+    return True
+
+
+async def drop_cohort_plans(session: AsyncSession, user_id: int, cohort_id: int) -> None:
+    """What was queued for a person as a member of a cohort goes: its sessions' reminders,
+    the pending morning digest (planned again from their remaining cohorts) and its forms not
+    answered yet, with their nudges. Used on leaving a cohort and on moving out of one."""
+    await timetable_db.drop_user_cohort_reminders(session, user_id, cohort_id)
+    await timetable_db.drop_pending_digests(session, user_id)
+    await feedback_planning.cancel_for_withdrawal(session, user_id, cohort_id)

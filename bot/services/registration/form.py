@@ -19,9 +19,9 @@ from bot.i18n import use_locale
 from bot.markup import h
 from bot.services import roles
 from bot.services.countries import country_name
+from bot.services.personal_links import new_code
 from bot.services.registration.notify import decision_callback, locale_for, tell, wake
 from bot.services.registration.views import cohort_ended, cohort_label
-from bot.services.roster import new_code
 
 
 @dataclass(frozen=True, slots=True)

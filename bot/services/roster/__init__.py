@@ -1,5 +1,6 @@
 """Rosters: reading the file organisers send, and applying it to a cohort."""
 
+from bot.services.personal_links import new_code, personal_link
 from bot.services.roster.columns import Column, RosterError, RosterParseResult, RosterRow
 from bot.services.roster.importing import (
     MESSAGE_LIMIT,
@@ -11,8 +12,6 @@ from bot.services.roster.importing import (
     describe_result,
     import_roster,
     links_file,
-    new_code,
-    personal_link,
     roster_export,
     table_bytes,
 )
