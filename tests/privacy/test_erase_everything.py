@@ -122,9 +122,9 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
         assert request.id is not None
         now = clock.now()
         await answering.start(session, request.id, AMINA.id, now, locale="en", zone=None)
-        await answering.answer(session, request.id, 0, 3, AMINA.id, now, locale="en", zone=None)
-        await answering.answer(session, request.id, 1, 0, AMINA.id, now, locale="en", zone=None)
-        await answering.skip(session, request.id, 2, AMINA.id, now, locale="en", zone=None)
+        rid = request.id
+        for data in (f"fb:a:{rid}:0:3", f"fb:a:{rid}:1:0", f"fb:k:{rid}:2"):
+            await answering.press(session, data, AMINA.id, now, locale="en", zone=None)
         await answering.typed(
             session, request.id, "Amina Nakato liked it", AMINA.id, now, locale="en", zone=None
         )
