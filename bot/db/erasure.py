@@ -84,6 +84,27 @@ def scrub(value: Any, needles: Collection[str]) -> Any:
     return value
 
 
+def scrub_mentions(value: Any, needles: Collection[str]) -> Any:
+    """``value`` (JSON) with every text that is one of ``needles`` (a name, an address, as
+    stored; case-blind) replaced by :data:`REDACTED`; someone else's details are kept."""
+    if isinstance(value, dict):
+        return {key: scrub_mentions(item, needles) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub_mentions(item, needles) for item in value]
+    if isinstance(value, str) and value.strip().casefold() in needles:
+        return REDACTED
+    return value
+
+
+async def _cohorts_of(session: AsyncSession, roster_entry_ids: Collection[int]) -> set[int]:
+    if not roster_entry_ids:
+        return set()
+    rows = await session.exec(
+        select(RosterEntry.cohort_id).where(col(RosterEntry.id).in_(sorted(roster_entry_ids)))
+    )
+    return {int(cohort_id) for cohort_id in rows.all() if cohort_id is not None}
+
+
 async def forget_in_audit(
     session: AsyncSession,
     *,
@@ -113,6 +134,24 @@ async def forget_in_audit(
         row.roster_entry_id = None
         row.details = scrub(row.details, folded)
         session.add(row)
+    # Rows about someone else may name the person too ("replaced by ..."): their mentions go,
+    # the other person's details stay.
+    seen = {row.id for row in rows}
+    places = (
+        set(cohort_ids) if cohort_ids is not None else await _cohorts_of(session, roster_entry_ids)
+    )
+    places |= {row.cohort_id for row in rows if row.cohort_id is not None}
+    if places and folded:
+        others = await session.exec(
+            select(AuditEntry).where(col(AuditEntry.cohort_id).in_(sorted(places)))
+        )
+        for row in others.all():
+            if row.id in seen:
+                continue
+            cleaned = scrub_mentions(row.details, set(folded))
+            if cleaned != row.details:
+                row.details = cleaned
+                session.add(row)
     if user_id is not None and cohort_ids is None:
         await session.exec(
             update(AuditEntry).where(col(AuditEntry.actor_id) == user_id).values(actor_id=None)
