@@ -83,6 +83,8 @@ async def test_hidden_characters_in_a_question_and_its_answer_do_not_travel(
     copy = await sandbox.next_bot_message(admin.id)
     assert OFF_TOPIC in copy.content
     assert "\u202e" not in copy.content
+    # The copy's message id is on record once the sender wrote its outcome down.
+    await delivered(running_bot, clock)
     await sandbox.send_text(
         admin, "Argentina\u2066 won,\n\n\n\n2 to 1.\u200b", reply_to_message_id=copy.message_id
     )
