@@ -87,8 +87,9 @@ class BudgetLimits:
     private_per_second: float = 1.0
     private_burst: int = 3
     group_per_minute: int = 20
-    #: Each window is this share wider than Telegram's (0.04: 30 calls in any 1.04 s).
-    margin: float = 0.04
+    #: Each window is this share wider than Telegram's (0.1: 30 calls in any 1.1 s), for the
+    #: jitter between a call leaving here and reaching Telegram.
+    margin: float = 0.1
     enabled: bool = True
 
     @property

@@ -56,7 +56,8 @@ async def test_background_sends_stay_inside_every_sliding_second_and_use_the_rat
     times = await grants(b, time, 600)  # 20 seconds of a broadcast
     assert most_in_any_window(times, 1.0) <= 30
     rate = (len(times) - 1) / (times[-1] - times[0])
-    assert rate >= 0.95 * 30
+    # All of the rate the budget keeps: 30 in any window widened by its margin.
+    assert rate >= 0.98 * 30 / b.limits.window
 
 
 async def test_a_stall_is_not_made_up_with_a_burst() -> None:
