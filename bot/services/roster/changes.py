@@ -362,29 +362,19 @@ async def move_person(
             render,
         )
     await session.flush()
-    await audit.record(
-        session,
-        action="move",
-        interface=actor.interface,
-        now=now,
-        actor_id=actor.id,
-        cohort_id=cohort.id,
-        user_id=entry.user_id,
-        roster_entry_id=entry.id,
-        details={"name": name, "from": cohort.code, "to": target.code},
-    )
-    # The new cohort's log shows the arrival too.
-    await audit.record(
-        session,
-        action="move",
-        interface=actor.interface,
-        now=now,
-        actor_id=actor.id,
-        cohort_id=target.id,
-        user_id=entry.user_id,
-        roster_entry_id=entry.id,
-        details={"name": name, "from": cohort.code, "to": target.code},
-    )
+    # Both cohorts' logs show the move: the departure and the arrival.
+    for cohort_id in (cohort.id, target.id):
+        await audit.record(
+            session,
+            action="move",
+            interface=actor.interface,
+            now=now,
+            actor_id=actor.id,
+            cohort_id=cohort_id,
+            user_id=entry.user_id,
+            roster_entry_id=entry.id,
+            details={"name": name, "from": cohort.code, "to": target.code},
+        )
     await session.commit()
     return ChangeResult(Outcome.DONE, name, cohort.code, target.code)
 
