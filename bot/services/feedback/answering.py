@@ -661,31 +661,6 @@ async def open_forms(
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class FormFigures:
-    """A trainee's forms for /progress: answered of those sent, and still open."""
-
-    answered: int
-    sent: int
-    open: int
-
-
-async def figures_of_user(session: AsyncSession, user_id: int, now: datetime) -> FormFigures:
-    """How many forms the person answered of those that reached them, and how many are open."""
-    requests = [
-        r
-        for r in await feedback_db.requests_of_user(session, user_id)
-        if r.status != RequestStatus.CANCELLED and r.opens_at <= now
-    ]
-    answered = sum(1 for r in requests if r.status == RequestStatus.ANSWERED)
-    still_open = sum(
-        1
-        for r in requests
-        if r.status in (RequestStatus.PLANNED, RequestStatus.OPEN) and now < r.closes_at
-    )
-    return FormFigures(answered=answered, sent=len(requests), open=still_open)
-
-
 def locale_of(user_locale: str | None, language_code: str | None, programme: Programme) -> str:
     """The language a form speaks to a person in (their choice, else Telegram's, else the
     programme's)."""
