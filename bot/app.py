@@ -25,6 +25,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import metrics
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import migrate
@@ -168,6 +169,9 @@ class Application:
     budget: RateBudget
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _polling: asyncio.Event = field(default_factory=asyncio.Event)
+    _stop_serving: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The port /healthz and /metrics (and the webhook) are served on, once serving.
+    web_port: int | None = None
 
     @property
     def settings(self) -> Settings:
@@ -199,6 +203,7 @@ class Application:
         from bot.scheduling.setup import build_scheduler
 
         async with leadership(self.engine):
+            metrics.LEADER.labels(self.sender.worker_id).set(1)
             scheduler = build_scheduler(
                 self.session_factory,
                 self.clock,
@@ -219,6 +224,7 @@ class Application:
                 await self.sender.run(sole=True)
             finally:
                 scheduler.shutdown(wait=False)
+                metrics.LEADER.labels(self.sender.worker_id).set(0)
                 stop_progress.set()
                 await asyncio.gather(progress, return_exceptions=True)
 
@@ -250,7 +256,45 @@ class Application:
             self._polling.set()
 
         self.dp.startup.register(_started)
-        await self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+        runner = None
+        if self.settings.metrics_port is not None:
+            from bot.web import serve
+
+            runner, self.web_port = await serve(
+                self, self.settings.webhook_host, self.settings.metrics_port, webhook=False
+            )
+        try:
+            await self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+
+    async def run_webhook(self) -> None:
+        """Serve Telegram's pushes (and /healthz, /metrics) until :meth:`stop_serving`."""
+        from bot.web import MAX_CONNECTIONS, serve
+
+        settings = self.settings
+        runner, self.web_port = await serve(
+            self, settings.webhook_host, settings.webhook_port, webhook=True
+        )
+        try:
+            secret = settings.webhook_secret
+            await self.bot.set_webhook(
+                url=str(settings.webhook_url),
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=self.dp.resolve_used_update_types(),
+                max_connections=MAX_CONNECTIONS,
+            )
+            self.start_background()
+            self._polling.set()
+            await self._stop_serving.wait()
+        finally:
+            await runner.cleanup()
+
+    async def stop_serving(self) -> None:
+        """Ask :meth:`run_webhook` to return (waits for it to have started first)."""
+        await asyncio.wait_for(self._polling.wait(), timeout=30)
+        self._stop_serving.set()
 
     async def stop_polling(self) -> None:
         """Ask :meth:`run_polling` to return (waits for polling to have started first)."""

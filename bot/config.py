@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,6 +17,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.i18n import SUPPORTED_LOCALES
 
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+#: What Telegram accepts as a webhook's secret token.
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: Hosts an http:// webhook may name: Telegram would refuse, a local stand-in does not.
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:\d+)?(/.*)?$")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -41,6 +46,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    #: In polling mode, serve /healthz and /metrics on this port (webhook mode serves them
+    #: on WEBHOOK_PORT).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     send_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcast: bool = False
     #: A trainee's question nobody answered for this many hours is raised again, once.
@@ -133,6 +141,30 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         """The bot token in plain text, or ``None`` when it is not set."""
         return self.bot_token.get_secret_value() if self.bot_token else None
+
+    def run_problem(self) -> str | None:
+        """Why ``trainee-bot run`` cannot start with these settings (one line), or None."""
+        if self.token is None:
+            return "Bad setting BOT_TOKEN: it is required to run the bot"
+        if self.webhook_url is None:
+            return None
+        parts = urlsplit(self.webhook_url)
+        if parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+            return (
+                "Bad setting WEBHOOK_URL: Telegram pushes only to https:// URLs "
+                "(http:// only on this machine, 127.0.0.1 or localhost)"
+            )
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            return "Bad setting WEBHOOK_SECRET: it is required when WEBHOOK_URL is set"
+        if not _SECRET_RE.fullmatch(secret):
+            return (
+                "Bad setting WEBHOOK_SECRET: 1 to 256 characters of A-Z, a-z, 0-9, _ and - "
+                "(what Telegram accepts)"
+            )
+        if not self.webhook_path.startswith("/"):
+            return "Bad setting WEBHOOK_PATH: it must start with /"
+        return None
 
     def sqlite_path(self) -> Path | None:
         """The database file for an SQLite URL (so its folder can be created), else ``None``."""

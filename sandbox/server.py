@@ -15,6 +15,7 @@ from sandbox.control import control_routes
 from sandbox.core import TOKEN_RE, SandboxCore
 from sandbox.errors import ApiError, bad_request
 from sandbox.models import Limits, UploadedFile
+from sandbox.webhook import Push, WebhookPusher
 
 _MAX_UPLOAD = 60 * 1024 * 1024
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
@@ -30,6 +31,7 @@ class Sandbox(SandboxCore):
     _runner: web.AppRunner | None = None
     _socket: socket.socket | None = None
     _url: str | None = None
+    _pusher: WebhookPusher | None = None
 
     @property
     def url(self) -> str:
@@ -66,12 +68,22 @@ class Sandbox(SandboxCore):
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         self._url = f"http://{shown}:{bound}"
+        self._pusher = WebhookPusher(self)
+        self._pusher.start()
+        self.busy_checks.append(lambda: self._pusher is not None and self._pusher.busy)
         return self._url
+
+    @property
+    def webhook_pushes(self) -> list[Push]:
+        """Every POST of an update to the bot's webhook, with the status it answered."""
+        return [] if self._pusher is None else self._pusher.pushes
 
     async def stop(self) -> None:
         """Release waiting long polls and close the server."""
         self.stopping = True
         self.world.updates.wake("stop")
+        if self._pusher is not None:
+            await self._pusher.stop()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()

@@ -263,6 +263,13 @@ class UpdateQueue:
             self.max_returned = max(self.max_returned, int(batch[-1]["update_id"]))
         return batch
 
+    def forget(self, update_ids: set[int]) -> None:
+        """Drop the updates a webhook acknowledged (others stay, to be pushed again)."""
+        if update_ids:
+            self._items = deque(
+                item for item in self._items if item[1]["update_id"] not in update_ids
+            )
+
     def clear(self) -> None:
         """Drop every pending update."""
         self._items.clear()
@@ -320,6 +327,8 @@ class World:
         self.open_queries: set[str] = set()
         self.delivered: dict[int, list[str]] = {}
         self.webhook: dict[str, Any] | None = None
+        #: Accept ``http://`` webhooks on the loopback interface (tests and the benchmarks).
+        self.loopback_webhooks = False
         self._file_counter = 0
         self._query_counter = 0
         self.bot_message_signal = asyncio.Event()

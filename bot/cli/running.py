@@ -67,10 +67,14 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int | Non
 async def _run(settings: Settings) -> int:
     from bot.app import application
 
-    if settings.token is None:
-        print("Bad setting BOT_TOKEN: it is required to run the bot", file=sys.stderr)
+    problem = settings.run_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
         return EXIT_USAGE
     async with application(settings) as app:
         await app.prepare()
-        await app.run_polling()
+        if settings.webhook_url:
+            await app.run_webhook()
+        else:
+            await app.run_polling()
     return EXIT_OK

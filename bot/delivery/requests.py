@@ -12,6 +12,7 @@ The sender paces its own calls and settles their outcome itself (:func:`budget.p
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +21,12 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 
+from bot import metrics
 from bot.delivery.budget import RateBudget, interactive, is_prepaid
 
 if TYPE_CHECKING:
@@ -96,6 +99,7 @@ class BudgetMiddleware(BaseRequestMiddleware):
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 self.budget.pause(exc.retry_after)
+                metrics.RETRY_AFTER_SECONDS.inc(exc.retry_after)
                 waited += exc.retry_after
                 if waited > self.max_retry_wait:
                     log.warning(
@@ -130,11 +134,18 @@ class AnswerFirstMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         self.handling += 1
+        kind = getattr(event, "event_type", None) or type(event).__name__.lower()
+        started = time.perf_counter()
+        result = "error"
         try:
             with interactive():
-                return await handler(event, data)
+                answer = await handler(event, data)
+            result = "ignored" if answer is UNHANDLED else "ok"
+            return answer
         finally:
             self.handling -= 1
+            metrics.UPDATES.labels(kind, result).inc()
+            metrics.HANDLER_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
 __all__ = ["UNMETERED", "AnswerFirstMiddleware", "BudgetMiddleware", "budget_chat"]

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import metrics
 from bot.clock import Clock
 from bot.db import outbox as outbox_db
 from bot.db.models import Cohort, OutboxMessage, User
@@ -306,6 +307,11 @@ class Sender:
     def _handle(self, row: OutboxMessage, result: SendResult, claim: int = 0) -> None:
         attempts = row.attempts + 1
         now = self._clock.now()
+        metrics.SENDS.labels(metrics.send_result(result.outcome.value)).inc()
+        if result.outcome is Outcome.RETRY_AFTER:
+            metrics.RETRY_AFTER_SECONDS.inc(result.retry_after)
+        elif result.outcome is Outcome.SENT and row.kind.startswith("reminder"):
+            metrics.REMINDER_LATENESS.observe(max(0.0, (now - row.due_at).total_seconds()))
         if result.outcome is Outcome.SENT:
             self.sent_count += 1
             self._settle(

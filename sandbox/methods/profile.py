@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandbox.errors import bad_request
 from sandbox.methods.base import Call, handles
@@ -43,10 +45,26 @@ def set_webhook(call: Call) -> bool:
     if not url:
         world.webhook = None
         return True
-    if not url.startswith("https://"):
+    if not url.startswith("https://") and not (world.loopback_webhooks and _loopback(url)):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-    world.webhook = {"url": url, "max_connections": call.params.get("max_connections", 40)}
+    secret = call.params.get("secret_token")
+    if secret is not None and not _SECRET_RE.fullmatch(str(secret)):
+        raise bad_request("bad webhook: secret token contains unallowed characters")
+    connections = call.params.get("max_connections", 40)
+    if not 1 <= int(connections) <= 100:
+        raise bad_request("bad webhook: max_connections must be between 1 and 100")
+    world.webhook = {"url": url, "max_connections": int(connections), "secret_token": secret}
     return True
+
+
+#: What Telegram accepts as a webhook's secret token.
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _loopback(url: str) -> bool:
+    """An http:// URL on this machine (the sandbox may push there; Telegram never would)."""
+    host = urlsplit(url).hostname or ""
+    return url.startswith("http://") and host in {"127.0.0.1", "localhost", "::1"}
 
 
 @handles("deleteWebhook")

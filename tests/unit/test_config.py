@@ -25,6 +25,7 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
             "LOG_LEVEL",
             "REDIS_URL",
             "WEBHOOK_URL",
+            "WEBHOOK_SECRET",
         }
     }
     clean.update(env)
@@ -80,3 +81,39 @@ def test_settings_normalise_urls_and_ids() -> None:
 def test_load_settings_raises_settings_error_naming_the_field() -> None:
     with pytest.raises(SettingsError, match="DEFAULT_TIMEZONE"):
         load_settings(_env_file=None, default_timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"WEBHOOK_URL": "https://bot.example.org/telegram/webhook"}, "WEBHOOK_SECRET"),
+        (
+            {"WEBHOOK_URL": "http://bot.example.org/hook", "WEBHOOK_SECRET": "abc"},
+            "WEBHOOK_URL",
+        ),
+        (
+            {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "has spaces"},
+            "WEBHOOK_SECRET",
+        ),
+    ],
+)
+def test_a_webhook_needs_https_and_a_secret(env: dict[str, str], named: str, tmp_path) -> None:
+    result = run_cli(
+        "run",
+        BOT_TOKEN="123456:" + "A" * 35,
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.db",
+        **env,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_http_webhook_is_allowed_on_this_machine_only() -> None:
+    base = {"_env_file": None, "bot_token": "123456:" + "A" * 35, "webhook_secret": "abc"}
+    local = load_settings(**base, webhook_url="http://127.0.0.1:8080/telegram/webhook")
+    assert local.run_problem() is None
+    remote = load_settings(**base, webhook_url="http://203.0.113.5/telegram/webhook")
+    assert "https" in (remote.run_problem() or "")

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "handlers", "sandbox")
 
 #: Shared low modules anyone may import; they import only one another.
-BASE = ("bot.clock", "bot.config", "bot.i18n", "bot.markup", "bot.telegram_models")
+BASE = ("bot.clock", "bot.config", "bot.i18n", "bot.markup", "bot.metrics", "bot.telegram_models")
 #: Entry points and the composition root: they may import anything.
-TOP = ("bot.app", "bot.cli", "bot.demo", "bot.demo_seed", "bot.__main__")
+TOP = ("bot.app", "bot.cli", "bot.demo", "bot.demo_seed", "bot.web", "bot.__main__")
 
 #: What each layer may import of ours (prefixes); the first matching layer applies.
 ALLOWED: dict[str, tuple[str, ...]] = {
