@@ -20,7 +20,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -84,10 +84,32 @@ def build_bot(
 def build_storage(settings: Settings) -> BaseStorage:
     """FSM storage: in memory for one process, Redis when several replicas share the work."""
     if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url)
+        # A half-filled form outlives a restart and follows the person to any replica; one
+        # left alone for REDIS_STATE_TTL is forgotten rather than kept for ever.
+        ttl = timedelta(hours=settings.redis_state_ttl_hours)
+        return RedisStorage.from_url(
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(prefix=REDIS_PREFIX, with_bot_id=True),
+            state_ttl=ttl,
+            data_ttl=ttl,
+        )
     return MemoryStorage()
+
+
+#: The prefix of every key the bot keeps in Redis (conversations, their locks).
+REDIS_PREFIX = "trainee"
+
+
+def build_isolation(storage: BaseStorage) -> BaseEventIsolation | None:
+    """With Redis, two updates of one person are never handled at once, on any replica."""
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    if isinstance(storage, RedisStorage):
+        return storage.create_isolation()
+    return None
 
 
 def build_dispatcher(
@@ -108,8 +130,10 @@ def build_dispatcher(
     from handlers.errors import on_error
     from handlers.middlewares import DbSessionMiddleware, DownloadsMiddleware, PersonMiddleware
 
+    storage = storage or build_storage(settings)
     dp = Dispatcher(
-        storage=storage or build_storage(settings),
+        storage=storage,
+        events_isolation=build_isolation(storage),
         settings=settings,
         clock=clock,
         session_factory=session_factory,
@@ -312,6 +336,8 @@ class Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.bot.session.close()
+        await self.dp.storage.close()
+        await self.dp.fsm.events_isolation.close()
 
 
 def unreachable_marker(context: AppContext) -> Unreachable:

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     log_level: str = "INFO"
     redis_url: str | None = None
+    #: A conversation (a form half filled in) kept in Redis is forgotten after this long.
+    redis_state_ttl_hours: float = Field(default=48.0, gt=0, le=24 * 90)
+    #: How many replicas of the bot run together; more than one needs PostgreSQL and Redis.
+    replicas: int = Field(default=1, ge=1, le=64)
     webhook_url: str | None = None
     webhook_path: str = "/telegram/webhook"
     webhook_secret: SecretStr | None = None
@@ -146,6 +150,10 @@ class Settings(BaseSettings):
         """Why ``trainee-bot run`` cannot start with these settings (one line), or None."""
         if self.token is None:
             return "Bad setting BOT_TOKEN: it is required to run the bot"
+        if self.replicas > 1 and self.database_url.startswith("sqlite"):
+            return "Bad setting DATABASE_URL: several replicas (REPLICAS > 1) need PostgreSQL"
+        if self.replicas > 1 and not self.redis_url:
+            return "Bad setting REDIS_URL: several replicas (REPLICAS > 1) need Redis"
         if self.webhook_url is None:
             return None
         parts = urlsplit(self.webhook_url)

@@ -23,6 +23,7 @@ from bot.clock import ManualClock
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import alembic_config
 from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.redis import RedisServer, find_redis_server
 
 pytest_plugins = ["tests.support.e2e"]
 
@@ -62,6 +63,27 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    program = find_redis_server()
+    if program is None:
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail("Redis is required (REQUIRE_REDIS) but redis-server is not installed")
+        pytest.skip("Redis is not installed (redis-server not found)")
+    server = RedisServer(program)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A Redis database of this test's own, empty."""
+    return redis_server.url()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -67,7 +67,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int | Non
 async def _run(settings: Settings) -> int:
     from bot.app import application
 
-    problem = settings.run_problem()
+    problem = settings.run_problem() or await _redis_problem(settings)
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
@@ -78,3 +78,20 @@ async def _run(settings: Settings) -> int:
         else:
             await app.run_polling()
     return EXIT_OK
+
+
+async def _redis_problem(settings: Settings) -> str | None:
+    """One line when ``REDIS_URL`` is set and Redis does not answer, else None."""
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        return f"Bad setting REDIS_URL: Redis does not answer there ({exc})"
+    finally:
+        await client.aclose()
+    return None

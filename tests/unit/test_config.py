@@ -26,6 +26,7 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
             "REDIS_URL",
             "WEBHOOK_URL",
             "WEBHOOK_SECRET",
+            "REPLICAS",
         }
     }
     clean.update(env)
@@ -95,9 +96,13 @@ def test_load_settings_raises_settings_error_naming_the_field() -> None:
             {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "has spaces"},
             "WEBHOOK_SECRET",
         ),
+        ({"REPLICAS": "2", "REDIS_URL": "redis://127.0.0.1:9/0"}, "DATABASE_URL"),
+        ({"REDIS_URL": "redis://127.0.0.1:9/0"}, "REDIS_URL"),
     ],
 )
-def test_a_webhook_needs_https_and_a_secret(env: dict[str, str], named: str, tmp_path) -> None:
+def test_bad_run_configuration_is_one_line_and_exit_2(
+    env: dict[str, str], named: str, tmp_path
+) -> None:
     result = run_cli(
         "run",
         BOT_TOKEN="123456:" + "A" * 35,
