@@ -29,6 +29,9 @@ lock:
 		$(LOCK_VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION))
 	$(LOCK_VENV)/bin/uv pip compile pyproject.toml requirements-tools.in --extra test \
 		--generate-hashes --universal --python-version 3.11 --quiet -o $(LOCK)
+	@# The container image's lock: the same pins, without the tests' and linters' packages.
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml requirements-tools.in -c $(LOCK) \
+		--generate-hashes --universal --python-version 3.11 --quiet -o requirements-prod.lock
 
 install: $(STAMP)
 

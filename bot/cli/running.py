@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -73,10 +75,19 @@ async def _run(settings: Settings) -> int:
         return EXIT_USAGE
     async with application(settings) as app:
         await app.prepare()
+        stop = app.stop_serving if settings.webhook_url else app.stop_polling
+        loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task[None]] = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # A stop (an upgrade, `systemctl stop`, `docker stop`) finishes the updates in
+            # hand and releases the sender's lock for another replica to take.
+            loop.add_signal_handler(signum, lambda: stopping.append(loop.create_task(stop())))
         if settings.webhook_url:
             await app.run_webhook()
         else:
             await app.run_polling()
+        if stopping:
+            await asyncio.gather(*stopping, return_exceptions=True)
     return EXIT_OK
 
 
