@@ -49,8 +49,18 @@ SANDBOX_TOKEN = "1000001:sandbox-token-for-local-runs-0000000000"  # noqa: S105 
 
 
 def build_budget(settings: Settings) -> RateBudget:
-    """The one rate budget of this process: ``SEND_RATE`` overall, Telegram's per-chat limits."""
-    return RateBudget(BudgetLimits(per_second=settings.send_rate, enabled=settings.rate_budget))
+    """The one rate budget of this process: ``SEND_RATE`` overall, Telegram's per-chat limits.
+
+    With Redis, the overall count is shared by every replica sending with this token.
+    """
+    limits = BudgetLimits(per_second=settings.send_rate, enabled=settings.rate_budget)
+    shared = None
+    if settings.redis_url and limits.enabled:
+        from bot.delivery.shared_budget import RedisWindow
+
+        bot_id = (settings.token or "0:").split(":", 1)[0]
+        shared = RedisWindow(settings.redis_url, limits, key=f"{REDIS_PREFIX}:budget:{bot_id}")
+    return RateBudget(limits, shared=shared)
 
 
 def build_bot(
@@ -337,6 +347,8 @@ class Application:
                 await task
         await self.bot.session.close()
         await self.dp.storage.close()
+        if self.budget.shared is not None:
+            await self.budget.shared.close()
         await self.dp.fsm.events_isolation.close()
 
 

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Protocol
 
 #: Waits shorter than this are no wait (a float's rounding must not keep a caller spinning).
 _EPSILON = 1e-9
@@ -106,10 +107,20 @@ class _ChatBucket:
         self.updated = now
 
 
+class SharedWindow(Protocol):
+    """The overall count shared with other replicas (:mod:`bot.delivery.shared_budget`)."""
+
+    async def take(self, urgent: bool) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class RateBudget:
     """The limits of one bot token, shared by every call of one process.
 
-    ``monotonic`` and ``sleep`` are the budget's time (tests pass a fake one).
+    ``monotonic`` and ``sleep`` are the budget's time (tests pass a fake one); ``shared``,
+    when several replicas send with one token, is the overall count they share: a call is
+    let out once this process's limits and the shared window both allow it.
     """
 
     def __init__(
@@ -118,8 +129,10 @@ class RateBudget:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        shared: SharedWindow | None = None,
     ) -> None:
         self.limits = limits or BudgetLimits()
+        self.shared = shared
         self._monotonic = monotonic
         self._sleep = sleep
         self._grants: deque[float] = deque()
@@ -177,6 +190,9 @@ class RateBudget:
                     now = self._monotonic()
                     if self._chat_wait(chat_id, now) > 0:
                         continue  # another call for this chat went first: wait for it again
+                    if self.shared is not None:
+                        await self.shared.take(urgent)
+                        now = self._monotonic()
                     self._record(chat_id, now, urgent)
                     return
             finally:
@@ -270,6 +286,7 @@ __all__ = [
     "BudgetLimits",
     "Priority",
     "RateBudget",
+    "SharedWindow",
     "current_priority",
     "interactive",
     "is_prepaid",

@@ -1,0 +1,105 @@
+"""Two replicas sending with one token share one overall count through Redis: together they
+stay inside Telegram's 30 in any sliding second, on the sandbox's strict count."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.app import build_bot, build_budget
+from bot.clock import ManualClock
+from bot.delivery.budget import BudgetLimits, Priority, RateBudget
+from bot.delivery.sender import Sender, SenderConfig
+from bot.delivery.shared_budget import RedisWindow
+from bot.delivery.transport import AiogramTransport
+from sandbox import Limits, Sandbox
+from tests.delivery.test_exactly_once import TEXT, campaign_for
+from tests.support.settings import make_settings
+
+
+def most_in_any_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(
+        (bisect.bisect_left(times, start + 1.0) - i for i, start in enumerate(times)), default=0
+    )
+
+
+async def test_two_budgets_sharing_redis_let_out_at_most_30_in_any_second(
+    redis_url: str,
+) -> None:
+    limits = BudgetLimits()
+    budgets = [
+        RateBudget(limits, shared=RedisWindow(redis_url, limits, key="test:budget"))
+        for _ in range(2)
+    ]
+    granted: list[float] = []
+
+    async def call(budget: RateBudget, chat: int, priority: Priority) -> None:
+        await budget.acquire(chat, priority)
+        granted.append(time.monotonic())
+
+    started = time.monotonic()
+    try:
+        await asyncio.gather(
+            *(call(budgets[0], 10_000 + n, Priority.BACKGROUND) for n in range(50)),
+            *(call(budgets[1], 20_000 + n, Priority.INTERACTIVE) for n in range(40)),
+        )
+    finally:
+        for budget in budgets:
+            assert budget.shared is not None
+            await budget.shared.close()
+    assert len(granted) == 90
+    assert most_in_any_second(granted) <= 30
+    # ...and they do use the room: 90 calls in about three windows, not one budget's worth each.
+    assert time.monotonic() - started < 90 / 30 * 1.1 + 1.5
+
+
+async def test_two_replicas_sending_one_campaign_stay_inside_telegrams_limit(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    sandbox: Sandbox,
+    redis_url: str,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("replicas need PostgreSQL's row locks; SQLite has one writer")
+    sandbox.limits = Limits(strict=True)
+    people = list(range(40_001, 40_121))
+    await campaign_for(session_factory, clock, people)
+    settings = make_settings(telegram_api_url=sandbox.url, redis_url=redis_url)
+    senders, bots = [], []
+    for name in ("replica-1", "replica-2"):
+        budget = build_budget(settings)
+        assert budget.shared is not None
+        bot = build_bot(settings, budget=budget)
+        bots.append(bot)
+        senders.append(
+            Sender(
+                session_factory,
+                AiogramTransport(bot),
+                clock,
+                SenderConfig(rate=30, flush_interval=0.05, batch=10),
+                budget=budget,
+                worker_id=name,
+            )
+        )
+    try:
+        await asyncio.gather(*(sender.run_until_idle(timeout=60) for sender in senders))
+    finally:
+        for sender, bot in zip(senders, bots, strict=True):
+            assert sender.budget.shared is not None
+            await sender.budget.shared.close()
+            await bot.session.close()
+
+    assert all(sender.sent_count > 0 for sender in senders)
+    assert sum(sender.sent_count for sender in senders) == len(people)
+    for chat in people:
+        assert sandbox.delivered.get(chat) == [TEXT], chat
+    assert sandbox.rate_limited == []
+    sends = [r.at for r in sandbox.requests if r.method == "sendMessage"]
+    assert most_in_any_second(sends) <= 30
