@@ -112,7 +112,17 @@ async def on_staff_message(
     thread = message.message_thread_id if message.is_topic_message else None
     if reply_to is None and thread is None:
         raise SkipHandler
-    question = await inbox.question_in(session, message.chat.id, thread, reply_to)
+    copy_buttons = (
+        [
+            button.callback_data
+            for row in reply.reply_markup.inline_keyboard
+            for button in row
+            if button.callback_data
+        ]
+        if reply_to is not None and reply is not None and reply.reply_markup is not None
+        else []
+    )
+    question = await inbox.question_in(session, message.chat.id, thread, reply_to, copy_buttons)
     if question is None:
         raise SkipHandler
     sent = await inbox.answer_from_staff(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.clock import ManualClock
+from bot.db import outbox as outbox_db
 from bot.db.faq import FaqAsk, FaqEntry, StaffQuestion
 from bot.scheduling import jobs
 from sandbox import Sandbox, SandboxChat, SandboxUser
@@ -72,6 +74,31 @@ async def test_without_a_staff_group_the_admins_answer_by_replying(
     await sandbox.send_text(admin, "Argentina won, 2 to 1.", reply_to_message_id=copy.message_id)
     answer = await sandbox.next_bot_message(trainee.id)
     assert "Argentina won, 2 to 1." in answer.content
+
+
+async def test_a_reply_before_the_copy_is_on_record_still_reaches_the_trainee(
+    running_bot: RunningBot,
+    sandbox: Sandbox,
+    clock: ManualClock,
+    admin: SandboxUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trainee = SandboxUser(id=7210, first_name="Amina", language_code="en")
+    await setup(running_bot, clock, (trainee, "en"))
+
+    # The sender writes what it sent down in batches: a quick reply can come before the
+    # copy's message id is on record.
+    async def not_yet_recorded(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(outbox_db, "sent_row", not_yet_recorded)
+    await ask(sandbox, trainee, OFF_TOPIC)
+    copy = await sandbox.next_bot_message(admin.id)
+    await sandbox.send_text(admin, "Argentina won, 2 to 1.", reply_to_message_id=copy.message_id)
+    answer = await sandbox.next_bot_message(trainee.id)
+    assert "Argentina won, 2 to 1." in answer.content
+    confirmation = await sandbox.next_bot_message(admin.id)
+    assert "Sent to the trainee" in confirmation.content
 
 
 async def test_hidden_characters_in_a_question_and_its_answer_do_not_travel(

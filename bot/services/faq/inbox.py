@@ -326,14 +326,27 @@ async def _queue_staff_copy(
 
 
 async def question_in(
-    session: AsyncSession, chat_id: int, thread_id: int | None, reply_to: int | None
+    session: AsyncSession,
+    chat_id: int,
+    thread_id: int | None,
+    reply_to: int | None,
+    copy_buttons: Sequence[str] = (),
 ) -> StaffQuestion | None:
     """The question a staff member's message in ``chat_id`` answers: the trainee's latest in
-    this topic, or the one whose copy they replied to."""
+    this topic, or the one whose copy they replied to.
+
+    ``copy_buttons`` is the callback data of the copy replied to (Telegram hands the bot its
+    own message back with the reply): a reply that comes before the sender has recorded the
+    copy's message id is still matched, by the copy's own Claim button.
+    """
     if reply_to is not None:
         row = await outbox_db.sent_row(session, chat_id, reply_to)
         if row is not None and row.kind == KIND and isinstance(row.payload.get("question_id"), int):
             return await faq_db.get_question(session, row.payload["question_id"])
+        for data in copy_buttons:
+            prefix, _sep, number = data.partition(":")
+            if prefix == CLAIM_PREFIX and number.isdigit():
+                return await faq_db.get_question(session, int(number))
     if thread_id is not None:
         topic = await faq_db.topic_by_thread(session, chat_id, thread_id)
         if topic is not None:
