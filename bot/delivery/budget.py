@@ -5,7 +5,8 @@ every limit as a count over a sliding window (widened by a small margin, so that
 Telegram sees a request may differ from the moment it was let out) rather than a token bucket
 whose catch-up could put more than the limit into some second.
 
-- Overall: ``per_second`` calls in any window of ``1 + margin`` seconds.
+- Overall: ``per_second`` calls in any window of ``1 + margin`` seconds; a call acquired with
+  ``hold`` counts from its grant until a window after its answer (:meth:`RateBudget.release`).
 - A private chat: ``private_burst`` at once, then ``private_per_second`` (a token bucket that
   refills ``1 + margin`` times slower than the limit).
 - A group: ``group_per_minute`` messages in any window of ``60 * (1 + margin)`` seconds.
@@ -32,6 +33,8 @@ from typing import Protocol
 
 #: Waits shorter than this are no wait (a float's rounding must not keep a caller spinning).
 _EPSILON = 1e-9
+#: How often a call waiting only for calls on their way looks again.
+_IN_FLIGHT_POLL = 0.005
 
 
 class Priority(IntEnum):
@@ -140,6 +143,7 @@ class RateBudget:
         #: within the overall window, so timer slack does not lower the rate).
         self._background_slot = -math.inf
         self._paused_until = 0.0
+        self._in_flight = 0
         self._private: dict[int, _ChatBucket] = {}
         self._groups: dict[int, deque[float]] = {}
         self._lock = asyncio.Lock()
@@ -154,11 +158,16 @@ class RateBudget:
 
     # -- the budget's answers -----------------------------------------------------------------
 
-    async def acquire(self, chat_id: int | None = None, priority: Priority | None = None) -> None:
+    async def acquire(
+        self, chat_id: int | None = None, priority: Priority | None = None, *, hold: bool = False
+    ) -> None:
         """Wait until one call to ``chat_id`` (None: no chat's own limit) may go out now.
 
         ``chat_id`` > 0 is a private chat, < 0 a group; the priority defaults to the caller's
-        context (:func:`interactive`).
+        context (:func:`interactive`). With ``hold``, the call counts from now until
+        :meth:`release` and for a whole window after it: however long it takes to reach
+        Telegram (a busy event loop, a slow network), it falls inside the count, so calls
+        delayed on their way cannot bunch up in some second of Telegram's.
         """
         if not self.limits.enabled:
             self.granted += 1
@@ -166,11 +175,23 @@ class RateBudget:
         urgent = (priority if priority is not None else _priority.get()) is Priority.INTERACTIVE
         self.waiting += 1
         try:
-            await self._take_turn(chat_id, urgent)
+            await self._take_turn(chat_id, urgent, hold)
         finally:
             self.waiting -= 1
 
-    async def _take_turn(self, chat_id: int | None, urgent: bool) -> None:
+    def release(self) -> None:
+        """A call acquired with ``hold`` has been answered: it counts for one more window."""
+        if not self.limits.enabled or self._in_flight <= 0:
+            return
+        self._in_flight -= 1
+        self._grants.append(self._monotonic())
+
+    @property
+    def in_flight(self) -> int:
+        """Calls let out and not answered yet."""
+        return self._in_flight
+
+    async def _take_turn(self, chat_id: int | None, urgent: bool, hold: bool) -> None:
         while True:
             await self._wait_for_chat(chat_id)
             queued = urgent
@@ -193,7 +214,7 @@ class RateBudget:
                     if self.shared is not None:
                         await self.shared.take(urgent)
                         now = self._monotonic()
-                    self._record(chat_id, now, urgent)
+                    self._record(chat_id, now, urgent, hold)
                     return
             finally:
                 if queued:
@@ -222,7 +243,13 @@ class RateBudget:
         while grants and grants[0] <= now - window + _EPSILON:
             grants.popleft()
         capacity = max(1, int(limits.per_second))
-        wait = grants[0] + window - now if len(grants) >= capacity else 0.0
+        used = len(grants) + self._in_flight
+        wait = 0.0
+        if used >= capacity:
+            # This many counted calls must leave the window before one more may go; calls
+            # still on their way leave it only a window after they were answered.
+            expire = used - capacity
+            wait = grants[expire] + window - now if expire < len(grants) else _IN_FLIGHT_POLL
         if not urgent:
             wait = max(wait, self._background_slot - now)
         wait = max(wait, self._paused_until - now)
@@ -254,9 +281,12 @@ class RateBudget:
         while (wait := self._chat_wait(chat_id, self._monotonic())) > 0:
             await self._sleep(wait)
 
-    def _record(self, chat_id: int | None, now: float, urgent: bool) -> None:
+    def _record(self, chat_id: int | None, now: float, urgent: bool, hold: bool = False) -> None:
         self.granted += 1
-        self._grants.append(now)
+        if hold:
+            self._in_flight += 1
+        else:
+            self._grants.append(now)
         if not urgent:
             spacing = self.limits.window / self.limits.per_second
             # Up to a tenth of a second of slots missed (a database write held the sender up)

@@ -94,7 +94,7 @@ class BudgetMiddleware(BaseRequestMiddleware):
         chat = budget_chat(name, chat_id)
         waited = 0.0
         while True:
-            await self.budget.acquire(chat)
+            await self.budget.acquire(chat, hold=True)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
@@ -116,6 +116,8 @@ class BudgetMiddleware(BaseRequestMiddleware):
                 if isinstance(chat_id, int) and chat_id > 0 and self.on_unreachable is not None:
                     await self.on_unreachable(chat_id, exc.message)
                 raise
+            finally:
+                self.budget.release()
 
 
 class AnswerFirstMiddleware(BaseMiddleware):

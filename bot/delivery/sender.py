@@ -285,7 +285,7 @@ class Sender:
         # A row erased since it was claimed is dropped here, unsent.
         group = [row for row in group if row.id in moving]
         for row in group:
-            await self.budget.acquire(row.chat_id, Priority.BACKGROUND)
+            await self.budget.acquire(row.chat_id, Priority.BACKGROUND, hold=True)
             task = asyncio.create_task(self._send_one(row, claims[id(row)]))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -300,6 +300,8 @@ class Sender:
         except Exception as exc:
             log.exception("outbox row %s could not be sent", row.id)
             result = SendResult(Outcome.REJECTED, error=f"internal error: {type(exc).__name__}")
+        finally:
+            self.budget.release()
         self._handle(row, result, claim)
 
     # -- outcomes -----------------------------------------------------------------------------

@@ -199,3 +199,34 @@ async def test_many_callers_at_once_keep_every_limit(seed: int) -> None:
     assert len(overall) == 200
     assert most_in_any_window(overall, 1.0) <= 30
     assert all(most_in_any_window(t, 1.0) <= 3 for t in per_chat.values())
+
+
+async def test_a_call_on_its_way_counts_until_a_window_after_its_answer() -> None:
+    # Three calls a second; they leave at once but take 0.4 s to be answered (a busy loop, a
+    # slow network): Telegram may see them as late as that, so the next three may go only a
+    # whole window after the answers, never a window after the grants.
+    time = FakeTime()
+    b = budget(time, per_second=3, margin=0.0)
+    for _ in range(3):
+        await b.acquire(priority=Priority.INTERACTIVE, hold=True)
+    assert b.in_flight == 3
+    time.now += 0.4
+    for _ in range(3):
+        b.release()
+    assert b.in_flight == 0
+    await b.acquire(priority=Priority.INTERACTIVE, hold=True)
+    assert time.now == pytest.approx(1000.0 + 0.4 + 1.0)
+
+
+async def test_calls_never_answered_hold_back_the_next_until_they_are() -> None:
+    time = FakeTime()
+    b = budget(time, per_second=2, margin=0.0)
+    for _ in range(2):
+        await b.acquire(priority=Priority.INTERACTIVE, hold=True)
+    waiting = asyncio.create_task(b.acquire(priority=Priority.INTERACTIVE, hold=True))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not waiting.done()  # however much time passes, two are still on their way
+    b.release()
+    await asyncio.wait_for(waiting, timeout=5)
+    assert b.in_flight == 2
