@@ -137,9 +137,14 @@ class CohortCompletion:
 
 
 async def cohort_completion(
-    session: AsyncSession, cohort: Cohort, programme: Programme, now: datetime
+    session: AsyncSession,
+    cohort: Cohort,
+    programme: Programme,
+    now: datetime,
+    only_user: int | None = None,
 ) -> CohortCompletion:
-    """Every active trainee's standing in the cohort, in a handful of queries."""
+    """Every active trainee's standing in the cohort (only ``only_user``'s when given), in a
+    handful of queries."""
     assert cohort.id is not None
     rules = rules_of(programme)
     sessions = await timetable_db.sessions_of_cohort(session, cohort.id)
@@ -148,6 +153,8 @@ async def cohort_completion(
     ends_at = cohort_end(cohort, programme, sessions)
     ended = ends_at is not None and now >= ends_at
     members = await completion_db.active_trainees(session, cohort.id)
+    if only_user is not None:
+        members = [m for m in members if m.user_id == only_user]
     attended = await completion_db.attended_pairs(session, held_ids)
     per_user: dict[int, int] = {}
     for user_id, _session_id in attended:
