@@ -47,8 +47,15 @@ async def _mark(session: AsyncSession, cohort: Cohort, session_id: int, user_id:
     )
 
 
-async def story(session: AsyncSession, code: str = "DT27-A", rule: dict | None = None) -> Story:
-    """Five roster trainees, one withdrawn; a trainer; five lectures, four held; two forms."""
+async def story(
+    session: AsyncSession,
+    code: str = "DT27-A",
+    rule: dict | None = None,
+    earlier: timedelta = timedelta(0),
+) -> Story:
+    """Five roster trainees, one withdrawn; a trainer; five lectures, four held at ``NOW``;
+    two forms. ``earlier`` moves every date back (for the real clock of the command line)."""
+    first = FIRST - earlier
     cohort = await make_cohort(session, code, programme_code="DIGITRADE-2027")
     assert cohort.id is not None
     programme = await session.get(Programme, cohort.programme_id)
@@ -64,7 +71,7 @@ async def story(session: AsyncSession, code: str = "DT27-A", rule: dict | None =
     session.add(Enrolment(user_id=TRAINER, cohort_id=cohort.id, status="active", role="trainer"))
     ids = []
     for number in range(1, 6):
-        starts = FIRST + timedelta(days=7 * (number - 1))
+        starts = first + timedelta(days=7 * (number - 1))
         row = TrainingSession(
             cohort_id=cohort.id,
             key=f"s{number}",
@@ -97,7 +104,7 @@ async def story(session: AsyncSession, code: str = "DT27-A", rule: dict | None =
     await session.flush()
     assert form.id is not None
     for position, session_index in enumerate((2, 3)):
-        opens = FIRST + timedelta(days=7 * session_index, hours=2)
+        opens = first + timedelta(days=7 * session_index, hours=2)
         for user_id in people:
             if user_id == FORMS_LATE:
                 status = RequestStatus.CLOSED if position == 0 else RequestStatus.OPEN
