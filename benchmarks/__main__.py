@@ -18,6 +18,7 @@ BENCHMARKS = [
     "benchmarks.reminders",
     "benchmarks.faq",
     "benchmarks.feedback",
+    "benchmarks.completion",
 ]
 
 

@@ -50,7 +50,7 @@ async def _mark(session: AsyncSession, cohort: Cohort, session_id: int, user_id:
 async def story(
     session: AsyncSession,
     code: str = "DT27-A",
-    rule: dict | None = None,
+    rule: dict[str, object] | None = None,
     earlier: timedelta = timedelta(0),
 ) -> Story:
     """Five roster trainees, one withdrawn; a trainer; five lectures, four held at ``NOW``;

@@ -97,7 +97,9 @@ def test_exceptions_and_bad_inputs(
     assert "No active trainee of this cohort is called nobody@example.org." in (
         capsys.readouterr().err
     )
-    assert main(["completion", "except", "--cohort", "NOPE", "--trainee", "A", "--reason", "x"]) == 1
+    assert (
+        main(["completion", "except", "--cohort", "NOPE", "--trainee", "A", "--reason", "x"]) == 1
+    )
     assert "There is no cohort NOPE." in capsys.readouterr().err
     assert main(["completion", "--cohort", "NOPE"]) == 1
     assert "There is no cohort NOPE." in capsys.readouterr().err

@@ -120,6 +120,7 @@ async def test_a_long_list_fits_one_message(
     table = await _ask(sandbox, admin, "/completion DT27-A")
     assert len(table) <= 4096
     last = table.splitlines()[-1]
-    assert last.startswith("…and ") and last.endswith(" more")
+    assert last.startswith("…and ")
+    assert last.endswith(" more")
     shown = sum(1 for line in table.splitlines() if line.startswith("• "))
     assert shown + int(last.split()[1]) == 304

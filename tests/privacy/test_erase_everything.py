@@ -152,11 +152,11 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
             details={"from": "Amina Nakato", "to": "Amina N. Nakato", "cohort": "DT27-A"},
         )
         await session.commit()
-        cohort = await session.get(Cohort, cohort_id)
-        assert cohort is not None
+        held = await session.get(Cohort, cohort_id)
+        assert held is not None
         await completion_exceptions.change_exception(
             session,
-            cohort,
+            held,
             AMINA_EMAIL,
             "Amina Nakato followed the recordings",
             remove=False,
