@@ -19,6 +19,7 @@ BENCHMARKS = [
     "benchmarks.faq",
     "benchmarks.feedback",
     "benchmarks.scale",
+    "benchmarks.completion",
 ]
 
 

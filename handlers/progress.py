@@ -1,4 +1,5 @@
-"""``/progress``: the trainee's attendance against the programme's rule, and their forms."""
+"""``/progress``: the trainee's attendance against the programme's rule, their forms, and
+where they stand against each part of the completion rule."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.i18n import gettext as _
+from bot.services.completion import report as completion_report
 from bot.services.progress import CohortProgress, progress_of
 from handlers.text import fit_lines, h
 
@@ -51,7 +53,33 @@ def render(rows: list[CohortProgress]) -> str:
         )
         if row.forms_open:
             lines.append(_("{count} still open: /feedback").format(count=row.forms_open))
+        lines += _completion_lines(row)
     return fit_lines(lines)
+
+
+def _completion_lines(row: CohortProgress) -> list[str]:
+    """Each part of the completion rule (✅ met, ⏳ not yet, ⚠️ at risk) and the verdict."""
+    standing = row.standing
+    if standing is None:
+        return []
+    lines = ["", "🎓 <b>" + _("Completion") + "</b>"]
+    for part in standing.parts:
+        lines.append(
+            f"{completion_report.mark(part, row.ended)} "
+            + h(completion_report.part_label(part))
+            + ": "
+            + h(completion_report.part_figure(part))
+        )
+    if row.ended:
+        if standing.completed:
+            lines.append(_("Verdict: you completed the programme."))
+        else:
+            lines.append(_("Verdict: the programme was not completed."))
+    elif standing.completed:
+        lines.append(_("You meet every part so far."))
+    elif standing.at_risk:
+        lines.append(_("You are at risk of not completing: see the parts marked ⚠️."))
+    return lines
 
 
 async def cmd_progress(message: Message, session: AsyncSession, clock: Clock) -> None:

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import attendance as attendance_db
 from bot.db import audit as audit_db
+from bot.db import completion as completion_db
 from bot.db import faq as faq_db
 from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db
@@ -151,6 +152,17 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
                 "source": mark.source,
                 "minutes": mark.minutes,
                 "updated_at": _plain(mark.updated_at),
+            }
+        )
+    data["completion_exceptions"] = []
+    for exception in await completion_db.exceptions_of_user(session, user_id):
+        cohort = await reg_db.get_cohort(session, exception.cohort_id)
+        data["completion_exceptions"].append(
+            {
+                "cohort": cohort.code if cohort else None,
+                "reason": exception.reason,
+                "recorded_at": _plain(exception.created_at),
+                "interface": exception.interface,
             }
         )
     for grant in await reg_db.grants_of_user(session, user_id):

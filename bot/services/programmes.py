@@ -18,11 +18,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.db import completion as completion_db
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.db.models import Cohort, Programme
 from bot.i18n import SUPPORTED_LOCALES
 from bot.services.attendance.rules import AttendanceSpec
+from bot.services.completion.rules import CompletionSpec, unmatched_sessions
 
 #: Codes travel in deep links (``?start=<code>``), which allow only these characters.
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -121,6 +123,9 @@ class ProgrammeSpec(BaseModel):
     #: Attendance rules (``min_share``, ``check_in``, ``present_minutes``,
     #: ``late_after_minutes``); None keeps the defaults.
     attendance: AttendanceSpec | None = None
+    #: The completion rule (``min_attendance``, ``forms``, ``min_quiz_score``,
+    #: ``required_sessions``); None: attendance alone decides.
+    completion: CompletionSpec | None = None
 
     _titles = field_validator("titles")(_check_titles)
     _zone = field_validator("home_timezone")(_check_zone)
@@ -202,7 +207,36 @@ async def _rules(session: AsyncSession, spec: ProgrammeSpec) -> dict[str, Any]:
         rules.pop("attendance", None)
     else:
         rules["attendance"] = spec.attendance.stored()
+    if spec.completion is None:
+        rules.pop("completion", None)
+    else:
+        rules["completion"] = spec.completion.stored()
     return rules
+
+
+async def _check_required_sessions(session: AsyncSession, spec: ProgrammeSpec) -> None:
+    """Refuse required sessions that match none of the programme's sessions, once it has some.
+
+    Before the timetable is imported there is nothing to match; the completion report then
+    shows a name that matches no session as a problem.
+    """
+    if spec.completion is None or not spec.completion.required_sessions:
+        return
+    programme = await reg_db.get_programme_by_code(session, spec.code)
+    if programme is None or programme.id is None:
+        return
+    rows = await completion_db.sessions_of_programme(session, programme.id)
+    if not rows:
+        return
+    missing = unmatched_sessions(spec.completion.required_sessions, rows)
+    if missing:
+        raise ProgrammeFileError(
+            [
+                "completion.required_sessions: "
+                + ", ".join(repr(name) for name in missing)
+                + " match no session of the programme's timetable (use a session's key or title)"
+            ]
+        )
 
 
 def _apply(target: Any, values: dict[str, Any]) -> bool:
@@ -233,6 +267,7 @@ async def import_programme(
                         f"programme {owner.code!r}"
                     ]
                 )
+    await _check_required_sessions(session, spec)
     values: dict[str, Any] = {
         "titles": dict(spec.titles),
         "home_timezone": spec.home_timezone,

@@ -22,10 +22,11 @@ from bot.clock import ManualClock
 from bot.db import audit as audit_db
 from bot.db.attendance import Presence
 from bot.db.feedback import FeedbackRequest
-from bot.db.models import Campaign, OutboxMessage, RosterEntry, TrainingSession
+from bot.db.models import Campaign, Cohort, OutboxMessage, RosterEntry, TrainingSession
 from bot.scheduling import jobs
 from bot.services import announcements as ann
 from bot.services.attendance import marking
+from bot.services.completion import exceptions as completion_exceptions
 from bot.services.faq import library
 from bot.services.feedback import answering
 from bot.services.roster import importing as roster_import
@@ -151,6 +152,18 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
             details={"from": "Amina Nakato", "to": "Amina N. Nakato", "cohort": "DT27-A"},
         )
         await session.commit()
+        held = await session.get(Cohort, cohort_id)
+        assert held is not None
+        await completion_exceptions.change_exception(
+            session,
+            held,
+            AMINA_EMAIL,
+            "Amina Nakato followed the recordings",
+            remove=False,
+            actor_id=admin.id,
+            interface="telegram",
+            now=now,
+        )
     return cohort_id
 
 
@@ -212,6 +225,7 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
         "attendance_marks",
         "attendance_changes",
         "audit_log",
+        "completion_exceptions",
     } <= holding
     async with running_bot.session_factory() as session:
         mine = (
@@ -241,7 +255,10 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
     assert len(latest) == 5
     assert latest[0]["kind"] == "feedback_form"
     assert "After the lecture" in latest[0]["text"]
-    assert [row["action"] for row in data["audit"]] == ["rename"]
+    assert [row["action"] for row in data["audit"]] == ["rename", "completion_exception"]
+    assert [row["reason"] for row in data["completion_exceptions"]] == [
+        "Amina Nakato followed the recordings"
+    ]
 
     confirm = await ask(sandbox, AMINA, "/forgetme")
     await sandbox.press_button(AMINA, confirm.message_id, confirm.buttons[0][0].callback_data or "")

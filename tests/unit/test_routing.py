@@ -68,6 +68,7 @@ def test_routers_match_in_order() -> None:
         "trainees",
         "announcements",
         "attendance.trainer",
+        "completion",
         "registration.codes",
         "registration.form",
         "registration.enrolments",

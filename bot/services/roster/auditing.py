@@ -37,6 +37,12 @@ def _what(row: AuditEntry) -> str:
         text = _("{name} replaced by {other}").format(
             name=name, other=details.get("replaced_by", "?")
         )
+    elif row.action == "completion_exception":
+        text = _("{name} completes by exception: {reason}").format(
+            name=name, reason=details.get("reason", "")
+        )
+    elif row.action == "completion_exception_removed":
+        text = _("{name}: completion exception removed").format(name=name)
     else:
         text = f"{row.action}: {name}"
     if row.action in ("withdraw", "roster_withdraw", "replace"):

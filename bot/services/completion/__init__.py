@@ -1,0 +1,1 @@
+"""Completion: a programme's rule, each trainee's standing against it, and exceptions."""
