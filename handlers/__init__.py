@@ -18,6 +18,7 @@ def build_root_router() -> Router:
     from handlers import (
         admin,
         announcements,
+        certificates,
         fallback,
         groups,
         language,
@@ -62,6 +63,7 @@ def build_root_router() -> Router:
         trainees,
         announcements,
         attendance_trainer,
+        certificates,
         registration_codes,
         registration_form,
         registration_enrolments,

@@ -18,6 +18,7 @@ from types import ModuleType
 from bot.cli import (
     announcements,
     attendance,
+    certificates,
     faq,
     feedback,
     privacy,
@@ -39,6 +40,7 @@ FEATURES: tuple[ModuleType, ...] = (
     faq,
     feedback,
     attendance,
+    certificates,
     privacy,
 )
 

@@ -68,6 +68,7 @@ def test_routers_match_in_order() -> None:
         "trainees",
         "announcements",
         "attendance.trainer",
+        "certificates",
         "registration.codes",
         "registration.form",
         "registration.enrolments",
