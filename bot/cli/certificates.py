@@ -20,7 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from bot.services.certificates import issuing, verifying
+from bot.services.certificates import codes, issuing, verifying
 from bot.services.certificates.render import FontsMissing
 
 TITLE = "certificates"
@@ -130,7 +130,7 @@ async def _revoke(args: argparse.Namespace, settings: Settings, clock: Clock) ->
             return EXIT_FAILED
     print(
         _("Revoked certificate {code} of {name}.").format(
-            code=verifying.codes.shown(certificate.code), name=certificate.holder_name
+            code=codes.shown(certificate.code), name=certificate.holder_name
         )
     )
     return EXIT_OK

@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import attendance as attendance_db
-from bot.db import certificates as certificates_db
 from bot.db import audit as audit_db
+from bot.db import certificates as certificates_db
 from bot.db import faq as faq_db
 from bot.db import outbox as outbox_db
 from bot.db import registration as reg_db

@@ -63,7 +63,8 @@ def test_issue_verify_revoke(seeded: list[int], capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "Issued 1 certificates for CLI-A; 1 queued to send." in out
     code = out.split("\n")[1].rsplit(": ", 1)[1].strip()
-    assert len(code) == 11 and code[5] == "-"
+    assert len(code) == 11
+    assert code[5] == "-"
 
     assert main(["certificates", "issue", "--cohort", "CLI-A"]) == 0
     assert "Issued 0 certificates" in (again := capsys.readouterr().out)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Final
 
 import segno
-from fontTools import ttLib
+from fontTools import ttLib  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
 
