@@ -30,7 +30,7 @@ from bot.services import people
 from bot.services.attendance.marking import held_sessions
 from bot.services.certificates import codes
 from bot.services.certificates.eligibility import completed_users
-from bot.services.certificates.render import CertificateContent, render_async
+from bot.services.certificates.render import CertificateContent, render_many_async
 from bot.services.roster.importing import bot_username
 from bot.services.timetable.views import pick_title
 
@@ -153,6 +153,7 @@ async def issue(
     hours = await cohort_hours(session, cohort.id, now)
     username = await bot_username(session, settings)
     envelopes: list[Envelope] = []
+    made: list[tuple[Certificate, CertificateContent, str]] = []
     for trainee in await attendance_db.cohort_trainees(session, cohort.id):
         if trainee.user_id not in completed:
             with use_locale(settings.default_locale):
@@ -199,21 +200,26 @@ async def issue(
             settings.organisation_name,
             username,
         )
-        certificate.pdf = await render_async(content)
         certificate.file_name = _file_name(cohort, certificate.code)
         certificate.file_id = None
+        plan.codes[trainee.name] = codes.shown(certificate.code)
+        made.append((certificate, content, _caption(locale, title)))
+    # One batch: the fonts are prepared once for every page (see render_many).
+    pdfs = await render_many_async([content for _c, content, _caption_ in made])
+    for (certificate, _content, caption), pdf in zip(made, pdfs, strict=True):
+        certificate.pdf = pdf
         session.add(certificate)
         await session.flush()
         assert certificate.id is not None
-        plan.codes[trainee.name] = codes.shown(certificate.code)
+        assert certificate.user_id is not None
         envelopes.append(
             Envelope(
-                chat_id=trainee.user_id,
-                user_id=trainee.user_id,
+                chat_id=certificate.user_id,
+                user_id=certificate.user_id,
                 kind="certificate",
                 dedupe_key=f"certificate:{certificate.id}:{certificate.version}",
                 due_at=now,
-                payload={"certificate_id": certificate.id, "caption": _caption(locale, title)},
+                payload={"certificate_id": certificate.id, "caption": caption},
             )
         )
     if dry_run:
