@@ -161,3 +161,26 @@ def test_a_long_name_fits_on_the_page() -> None:
     assert name in flat
     assert "Digital trade" in flat
     assert "ABCDE-12345" in flat
+
+
+def test_a_batch_with_chinese_names_renders_each_name() -> None:
+    require_fonts()
+    names = ["王小明", "李娜", "Françoise Lefèvre-Hébert"]
+    certificates = [
+        Certificate(
+            code="ABCDE12345",
+            holder_name=name,
+            programme_title="数字贸易研修班",
+            language="en",
+            issued_at=datetime(2027, 3, 20, tzinfo=UTC),
+        )
+        for name in names
+    ]
+    pdfs = render.render_many(
+        [content_of(c, "Digital trade", "Training Centre", "bot") for c in certificates]
+    )
+    for name, data in zip(names, pdfs, strict=True):
+        text = PdfReader(io.BytesIO(data)).pages[0].extract_text().replace("\x00", "")
+        assert name in text
+        assert "数字贸易研修班" in text
+        assert any("CJK" in base for base in _fonts(data))
