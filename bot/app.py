@@ -38,6 +38,7 @@ from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.topics import StaffTopics
 from bot.delivery.transport import AiogramTransport
 from bot.services import announcements, people
+from bot.services.certificates.files import CertificateFiles
 from bot.services.faq import asking
 from bot.services.timezones import resolve_timezone_text
 from bot.telegram_models import keep_response_models
@@ -396,6 +397,7 @@ def build_application(context: AppContext, bot_session: BaseSession | None = Non
             bot,
             paid_broadcast=settings.paid_broadcast,
             topics=StaffTopics(context.session_factory, context.clock),
+            documents=CertificateFiles(context.session_factory),
         ),
         context.clock,
         SenderConfig(rate=settings.send_rate),

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     #: Personal data of cohorts that ended more than this many months ago is erased by
     #: ``trainee-bot privacy purge``; 0 keeps it until people erase it themselves.
     retention_months: int = Field(default=0, ge=0, le=1200)
+    #: The training base named on certificates of completion.
+    organisation_name: str = Field(default="Training Centre", min_length=1, max_length=200)
 
     @field_validator("bot_token")
     @classmethod

@@ -18,6 +18,7 @@ def build_root_router() -> Router:
     from handlers import (
         admin,
         announcements,
+        certificates,
         completion,
         fallback,
         groups,
@@ -64,6 +65,7 @@ def build_root_router() -> Router:
         announcements,
         attendance_trainer,
         completion,
+        certificates,
         registration_codes,
         registration_form,
         registration_enrolments,

@@ -198,6 +198,12 @@ async def cmd_forgetme(message: Message) -> None:
             "your registrations, forgets your account and settings, and empties the messages, "
             "questions, feedback answers and attendance marks I keep about you. The cohorts' "
             "figures stay, without you. It cannot be undone. Continue?"
+        )
+        + "\n\n"
+        + _(
+            "Certificates you were given stay verifiable by their code: the code, your name "
+            "as printed, the programme, its dates and hours and whether the certificate is "
+            "valid are kept; their link to your Telegram account and the PDF go."
         ),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[

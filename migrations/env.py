@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 import bot.db.attendance  # attendance marks, their history, the cohorts' trainers
 import bot.db.audit  # the audit log of organisers' changes
+import bot.db.certificates  # certificates of completion, verification look-ups
 import bot.db.completion  # completion exceptions
 import bot.db.faq  # the FAQ's and the staff inbox's tables
 import bot.db.feedback  # feedback forms, requests and responses

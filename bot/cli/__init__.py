@@ -18,6 +18,7 @@ from types import ModuleType
 from bot.cli import (
     announcements,
     attendance,
+    certificates,
     completion,
     faq,
     feedback,
@@ -41,6 +42,7 @@ FEATURES: tuple[ModuleType, ...] = (
     feedback,
     attendance,
     completion,
+    certificates,
     privacy,
 )
 

@@ -19,7 +19,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.methods import SendDocument
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+)
 
 from bot.delivery.budget import prepaid
 from bot.delivery.topics import TopicBook, TopicKey, TopicLocks
@@ -48,6 +55,16 @@ class SendResult:
     error: str | None = None
 
 
+class Documents(Protocol):
+    """Where the bytes of documents named by a payload (``"certificate_id"``) come from."""
+
+    async def load(self, certificate_id: int) -> tuple[bytes, str, str | None] | None:
+        """(bytes, file name, Telegram file id if sent before), or None when gone."""
+        ...
+
+    async def remember(self, certificate_id: int, file_id: str) -> None: ...
+
+
 class Transport(Protocol):
     """Delivers one outbox payload to one chat."""
 
@@ -74,9 +91,15 @@ class AiogramTransport:
     """
 
     def __init__(
-        self, bot: Bot, *, paid_broadcast: bool = False, topics: TopicBook | None = None
+        self,
+        bot: Bot,
+        *,
+        paid_broadcast: bool = False,
+        topics: TopicBook | None = None,
+        documents: Documents | None = None,
     ) -> None:
         self._bot = bot
+        self._documents = documents
         self._paid = paid_broadcast or None
         self._topics = topics
         self._topic_locks = TopicLocks()
@@ -107,6 +130,9 @@ class AiogramTransport:
         if payload.get("action") == "retire_topic":
             await self._retire_topic(chat_id, payload)
             return None
+        if "certificate_id" in payload:
+            with prepaid():
+                return await self._send_certificate(chat_id, payload)
         thread = await self._thread(chat_id, payload)
         try:
             with prepaid():
@@ -130,6 +156,29 @@ class AiogramTransport:
                 )
             except (TelegramAPIError, TimeoutError, aiohttp.ClientError) as exc:
                 log.warning("message %s in %s not pinned: %s", message.message_id, chat_id, exc)
+        return message.message_id
+
+    async def _send_certificate(self, chat_id: int, payload: dict[str, Any]) -> int | None:
+        """A document whose bytes the payload only names: sent by file id when Telegram has
+        it, else uploaded, and the new file id remembered."""
+        certificate_id = int(payload["certificate_id"])
+        loaded = await self._documents.load(certificate_id) if self._documents else None
+        if loaded is None:
+            raise TelegramBadRequest(
+                method=SendDocument(chat_id=chat_id, document="-"),
+                message=f"Bad Request: certificate {certificate_id} has no file",
+            )
+        data, name, file_id = loaded
+        document: str | BufferedInputFile = file_id or BufferedInputFile(data, filename=name)
+        message = await self._bot.send_document(
+            chat_id,
+            document,
+            caption=payload.get("caption"),
+            allow_paid_broadcast=self._paid,
+        )
+        if message.document is not None and message.document.file_id != file_id:
+            assert self._documents is not None
+            await self._documents.remember(certificate_id, message.document.file_id)
         return message.message_id
 
     async def _thread(self, chat_id: int, payload: dict[str, Any]) -> int | None:

@@ -29,6 +29,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import attendance as attendance_db
+from bot.db import certificates as certificates_db
 from bot.db import completion as completion_db
 from bot.db import erasure as erasure_db
 from bot.db import faq as faq_db
@@ -118,12 +119,14 @@ async def erase_person(
         await feedback_records.forget_user(session, user_id)
         await attendance_db.erase_user(session, user_id)
         await completion_db.erase_user(session, user_id)
+        await certificates_db.erase_user(session, user_id)
         await erasure_db.forget_organiser(session, user_id)
     else:
         await faq_db.erase_questions_of_user(session, user_id, now, within)
         await feedback_db.erase_user(session, user_id, within)
         await attendance_db.erase_user(session, user_id, within)
         await completion_db.erase_user(session, user_id, within)
+        await certificates_db.erase_user(session, user_id, within)
     await erasure_db.forget_in_audit(
         session, user_id=user_id, roster_entry_ids=entry_ids, needles=needles, cohort_ids=within
     )

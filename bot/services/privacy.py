@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import attendance as attendance_db
 from bot.db import audit as audit_db
+from bot.db import certificates as certificates_db
 from bot.db import completion as completion_db
 from bot.db import faq as faq_db
 from bot.db import outbox as outbox_db
@@ -173,6 +174,23 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
     for cohort_id in await attendance_db.trainer_cohort_ids(session, user_id):
         cohort = await reg_db.get_cohort(session, cohort_id)
         data["roles"].append({"cohort": cohort.code if cohort else None, "role": "trainer"})
+    data["certificates"] = [
+        {
+            "code": f"{row.code[:5]}-{row.code[5:]}",
+            "holder_name": row.holder_name,
+            "programme": row.programme_title,
+            "starts_on": _plain(row.starts_on),
+            "ends_on": _plain(row.ends_on),
+            "hours": row.hours,
+            "status": row.status,
+            "issued_at": _plain(row.issued_at),
+            "revoked_at": _plain(row.revoked_at),
+        }
+        for row in await certificates_db.of_user(session, user_id)
+    ]
+    data["certificate_lookups"] = await certificates_db.count_lookups(
+        session, user_id, datetime.min.replace(tzinfo=UTC)
+    )
     data["staff_topics"] = [
         {"thread_id": topic.thread_id, "opened_at": _plain(topic.created_at)}
         for topic in await faq_db.topics_of_user(session, user_id)

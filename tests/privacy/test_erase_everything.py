@@ -5,7 +5,8 @@ an announcement sent and one scheduled, a question to the staff, a feedback answ
 attendance mark, an audit row) erases their data through the real bot against the sandbox.
 Then every row of every table (``SQLModel.metadata.sorted_tables``, so a new table is covered
 without anyone remembering to) is read and none may hold their Telegram id, name, e-mail,
-phone or username.
+phone or username; but a certificate keeps the holder's name as printed on it, for
+verification by its code.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlmodel import select as sm_select
 from bot.clock import ManualClock
 from bot.db import audit as audit_db
 from bot.db.attendance import Presence
+from bot.db.certificates import Certificate, CertificateLookup
 from bot.db.feedback import FeedbackRequest
 from bot.db.models import Campaign, Cohort, OutboxMessage, RosterEntry, TrainingSession
 from bot.scheduling import jobs
@@ -151,6 +153,22 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
             roster_entry_id=entry.id,
             details={"from": "Amina Nakato", "to": "Amina N. Nakato", "cohort": "DT27-A"},
         )
+        session.add(
+            Certificate(
+                code="ABCDE12345",
+                user_id=AMINA.id,
+                cohort_id=cohort_id,
+                holder_name="Amina Nakato",
+                programme_title="Seminar",
+                hours=4.0,
+                language="en",
+                issued_at=now,
+                pdf=b"%PDF-1.7 Amina Nakato",
+                file_name="certificate-ABCDE12345.pdf",
+                file_id="file-of-amina",
+            )
+        )
+        session.add(CertificateLookup(user_id=AMINA.id, at=now))
         await session.commit()
         held = await session.get(Cohort, cohort_id)
         assert held is not None
@@ -226,6 +244,8 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
         "attendance_changes",
         "audit_log",
         "completion_exceptions",
+        "certificates",
+        "certificate_lookups",
     } <= holding
     async with running_bot.session_factory() as session:
         mine = (
@@ -259,6 +279,9 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
     assert [row["reason"] for row in data["completion_exceptions"]] == [
         "Amina Nakato followed the recordings"
     ]
+    assert [(c["code"], c["holder_name"]) for c in data["certificates"]] == [
+        ("ABCDE-12345", "Amina Nakato")
+    ]
 
     confirm = await ask(sandbox, AMINA, "/forgetme")
     await sandbox.press_button(AMINA, confirm.message_id, confirm.buttons[0][0].callback_data or "")
@@ -282,7 +305,17 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
         for needle in needles
         if needle in value
     ]
-    assert left == []
+    # A certificate stays verifiable by its code: it keeps the name printed on it (what a
+    # verifier is shown), and nothing else of her (no Telegram id, no PDF, no file id).
+    assert sorted({(name, column) for name, column, _needle in left}) == [
+        ("certificates", "holder_name")
+    ]
+    [certificate] = after["certificates"]
+    assert certificate["user_id"] == "None"
+    assert certificate["pdf"] == "None"
+    assert certificate["file_id"] == "None"
+    assert certificate["code"] == "ABCDE12345"
+    assert after["certificate_lookups"] == []
     # The campaigns' figures still add up: the same rows, hers cancelled if not yet sent.
     async with running_bot.session_factory() as session:
         counted = {campaign_id: await _counts(session, campaign_id) for campaign_id in statuses}

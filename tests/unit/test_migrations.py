@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import bot.db.attendance  # the attendance tables
 import bot.db.audit  # the audit log
+import bot.db.certificates  # the certificates' tables
 import bot.db.completion  # completion exceptions
 import bot.db.faq  # the FAQ's tables
 import bot.db.feedback  # the feedback tables

@@ -69,6 +69,7 @@ def test_routers_match_in_order() -> None:
         "announcements",
         "attendance.trainer",
         "completion",
+        "certificates",
         "registration.codes",
         "registration.form",
         "registration.enrolments",
