@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import bot.db.attendance  # the attendance tables
+import bot.db.quizzes  # the quiz tables
 import bot.db.audit  # the audit log
 import bot.db.faq  # the FAQ's tables
 import bot.db.feedback  # the feedback tables
