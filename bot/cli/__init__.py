@@ -21,6 +21,7 @@ from bot.cli import (
     faq,
     feedback,
     privacy,
+    quizzes,
     registration,
     running,
     timetable,
@@ -39,6 +40,7 @@ FEATURES: tuple[ModuleType, ...] = (
     faq,
     feedback,
     attendance,
+    quizzes,
     privacy,
 )
 

@@ -63,6 +63,7 @@ def test_routers_match_in_order() -> None:
         "feedback.organiser",
         "faq.organiser",
         "feedback.results",
+        "quizzes.organiser",
         "registration.organiser",
         "roster",
         "trainees",
@@ -78,8 +79,17 @@ def test_routers_match_in_order() -> None:
         "timetable.trainee",
         "reminders",
         "feedback.trainee",
+        "quizzes.trainee",
         "progress",
         "attendance.trainee",
         "faq.trainee",
         "fallback",
     ]
+
+
+def test_polling_asks_for_poll_answers() -> None:
+    from aiogram import Dispatcher
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(build_root_router())
+    assert "poll_answer" in dispatcher.resolve_used_update_types()
