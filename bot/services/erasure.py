@@ -33,6 +33,7 @@ from bot.db import erasure as erasure_db
 from bot.db import faq as faq_db
 from bot.db import feedback as feedback_db
 from bot.db import outbox as outbox_db
+from bot.db import quizzes as quiz_db
 from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import RosterEntry
@@ -116,11 +117,13 @@ async def erase_person(
         await inbox.forget_questions(session, user_id, now)
         await feedback_records.forget_user(session, user_id)
         await attendance_db.erase_user(session, user_id)
+        await quiz_db.erase_user(session, user_id)
         await erasure_db.forget_organiser(session, user_id)
     else:
         await faq_db.erase_questions_of_user(session, user_id, now, within)
         await feedback_db.erase_user(session, user_id, within)
         await attendance_db.erase_user(session, user_id, within)
+        await quiz_db.erase_user(session, user_id, within)
     await erasure_db.forget_in_audit(
         session, user_id=user_id, roster_entry_ids=entry_ids, needles=needles, cohort_ids=within
     )
