@@ -56,7 +56,12 @@ def quiz_title(quiz: Quiz, locale: str, default_locale: str) -> str:
 
 
 async def import_quizzes(
-    session: AsyncSession, data: bytes, programme_code: str | None, now: datetime
+    session: AsyncSession,
+    data: bytes,
+    programme_code: str | None,
+    now: datetime,
+    *,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import a quiz file into a programme (the file's ``programme`` if none given); commits
     only when the whole file is good. Importing the same file again changes nothing."""
@@ -114,5 +119,24 @@ async def import_quizzes(
         quiz.updated_at = now
         session.add(quiz)
         result.updated.append(spec.key)
-    await session.commit()
+    if dry_run:
+        await session.rollback()
+    else:
+        await session.commit()
     return result
+
+
+def describe(result: ImportResult, code: str, *, done: bool) -> str:
+    """What an import did (or, before Confirm, would do), as plain text."""
+    head = (
+        _("Quizzes of {code} imported.") if done else _("Quizzes of {code}: confirm to import.")
+    ).format(code=code)
+    lines = [head]
+    for label, keys in (
+        (_("New"), result.created),
+        (_("Updated"), result.updated),
+        (_("Unchanged"), result.unchanged),
+    ):
+        if keys:
+            lines.append(f"{label}: {len(keys)} ({', '.join(keys)})")
+    return "\n".join(lines)
