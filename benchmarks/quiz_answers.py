@@ -91,7 +91,7 @@ async def main() -> None:
     """Print the figures."""
     now = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
     clock = ManualClock(now)
-    logging.getLogger("handlers.errors").setLevel(logging.CRITICAL)
+    logging.getLogger("bot.errors").setLevel(logging.CRITICAL)
     async with Sandbox(limits=Limits(enabled=False)) as sandbox:
         await _measure(sandbox, clock, now)
 

@@ -10,11 +10,11 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import bot.db.attendance  # attendance marks, their history, the cohorts' trainers
-import bot.db.quizzes  # quizzes, their runs in cohorts, the polls sent and their answers
 import bot.db.audit  # the audit log of organisers' changes
 import bot.db.faq  # the FAQ's and the staff inbox's tables
 import bot.db.feedback  # feedback forms, requests and responses
-import bot.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import bot.db.models  # registers every table on SQLModel.metadata
+import bot.db.quizzes  # noqa: F401  (quizzes, their runs in cohorts, the polls sent and their answers)
 from bot.db.engine import create_engine
 
 config = context.config

@@ -71,9 +71,7 @@ class QuizPoll(SQLModel, table=True):
     """One question of one run sent to one trainee, and their answer."""
 
     __tablename__ = "quiz_polls"
-    __table_args__ = (
-        UniqueConstraint("run_id", "user_id", "question", name="uq_quiz_poll"),
-    )
+    __table_args__ = (UniqueConstraint("run_id", "user_id", "question", name="uq_quiz_poll"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="quiz_runs.id", index=True, ondelete="CASCADE")

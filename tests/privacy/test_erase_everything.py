@@ -253,11 +253,8 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
     assert len(latest) == 5
     form = next(row for row in latest if row["kind"] == "feedback_form")
     assert "After the lecture" in form["text"]
-    assert [(q["quiz"], q["question"], q["correct"]) for q in data["quizzes"]][0] == (
-        "rules",
-        1,
-        True,
-    )
+    first = data["quizzes"][0]
+    assert (first["quiz"], first["question"], first["correct"]) == ("rules", 1, True)
     assert [row["action"] for row in data["audit"]] == ["rename"]
 
     confirm = await ask(sandbox, AMINA, "/forgetme")

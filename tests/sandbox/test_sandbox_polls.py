@@ -56,7 +56,8 @@ async def test_a_quiz_poll_is_a_message_with_a_poll(sandbox, raw):
     assert poll["is_anonymous"] is False
     assert poll["correct_option_ids"] == [0]
     assert [o["text"] for o in poll["options"]] == ["A portal", "A door", "A tax"]
-    assert poll["total_voter_count"] == 0 and poll["is_closed"] is False
+    assert poll["total_voter_count"] == 0
+    assert poll["is_closed"] is False
     assert poll["explanation"] == "One place to lodge trade documents."
     assert sandbox.violations == []
 
@@ -97,7 +98,8 @@ async def test_a_vote_is_a_poll_answer_once_and_in_range(sandbox, bot, ann):
     with pytest.raises(ValueError, match="out of range"):
         await sandbox.answer_poll(ann, [2])
     answer = await sandbox.answer_poll(ann, [1])
-    assert answer["poll_id"] == message.poll.id and answer["option_ids"] == [1]
+    assert answer["poll_id"] == message.poll.id
+    assert answer["option_ids"] == [1]
     assert answer["user"] == ann.to_api()
     assert any("poll_answer" in update for update in sandbox.world.updates.take(10))
     with pytest.raises(ValueError, match="cannot be voted again"):

@@ -7,11 +7,11 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import bot.db.attendance  # the attendance tables
-import bot.db.quizzes  # the quiz tables
 import bot.db.audit  # the audit log
 import bot.db.faq  # the FAQ's tables
 import bot.db.feedback  # the feedback tables
-import bot.db.models  # noqa: F401  (registers the tables)
+import bot.db.models  # registers the tables
+import bot.db.quizzes  # noqa: F401  (the quiz tables)
 from bot.db import migrate
 from bot.db.engine import create_engine
 
