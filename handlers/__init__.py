@@ -39,6 +39,8 @@ def build_root_router() -> Router:
     from handlers.feedback import organiser as feedback_organiser
     from handlers.feedback import results as feedback_results
     from handlers.feedback import trainee as feedback_trainee
+    from handlers.quizzes import organiser as quizzes_organiser
+    from handlers.quizzes import trainee as quizzes_trainee
     from handlers.registration import codes as registration_codes
     from handlers.registration import enrolments as registration_enrolments
     from handlers.registration import form as registration_form
@@ -57,6 +59,7 @@ def build_root_router() -> Router:
         admin,
         timetable_organiser,
         feedback_organiser,
+        quizzes_organiser,
         faq_organiser,
         feedback_results,
         registration_organiser,
@@ -76,6 +79,7 @@ def build_root_router() -> Router:
         timetable_trainee,
         reminders,
         feedback_trainee,
+        quizzes_trainee,
         progress,
         attendance_trainee,
         faq_trainee,

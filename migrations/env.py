@@ -15,7 +15,8 @@ import bot.db.certificates  # certificates of completion, verification look-ups
 import bot.db.completion  # completion exceptions
 import bot.db.faq  # the FAQ's and the staff inbox's tables
 import bot.db.feedback  # feedback forms, requests and responses
-import bot.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import bot.db.models  # registers every table on SQLModel.metadata
+import bot.db.quizzes  # noqa: F401  (quizzes, their runs in cohorts, the polls sent and their answers)
 from bot.db.engine import create_engine
 
 config = context.config

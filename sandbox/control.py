@@ -43,6 +43,22 @@ def control_routes(sandbox: SandboxCore) -> list[web.RouteDef]:
             raise _BadInput(str(exc)) from None
         return web.json_response({"callback_query_id": query_id})
 
+    async def post_poll_answer(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        options = body.get("option_ids")
+        poll_id = body.get("poll_id")
+        if not isinstance(options, list) or not all(isinstance(i, int) for i in options):
+            raise _BadInput("option_ids (a list of integers) is required")
+        if poll_id is not None and not isinstance(poll_id, str):
+            raise _BadInput("poll_id must be a string")
+        try:
+            answer = await sandbox.answer_poll(
+                _user(sandbox, request, body), options, poll_id=poll_id
+            )
+        except ValueError as exc:
+            raise _BadInput(str(exc)) from None
+        return web.json_response(answer)
+
     async def post_document(request: web.Request) -> web.StreamResponse:
         fields: dict[str, Any] = {}
         upload: tuple[str, bytes, str | None] | None = None
@@ -221,6 +237,7 @@ def control_routes(sandbox: SandboxCore) -> list[web.RouteDef]:
         web.post("/sandbox/users/{user_id}/messages", post_message),
         web.post("/sandbox/users/{user_id}/callback", post_callback),
         web.post("/sandbox/users/{user_id}/documents", post_document),
+        web.post("/sandbox/users/{user_id}/poll_answer", post_poll_answer),
         web.get("/sandbox/chats/{chat_id}/transcript", get_transcript),
         web.get("/sandbox/chats/{chat_id}/next_bot_message", get_next_bot_message),
         web.get("/sandbox/requests", get_requests),

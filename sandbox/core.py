@@ -17,6 +17,7 @@ from sandbox.errors import ApiError, bad_request
 from sandbox.faults import Faults
 from sandbox.formatting import command_entities
 from sandbox.methods import HANDLERS, SEND_METHODS, UNCOUNTED, Call, admit, chat_member
+from sandbox.methods import polls as polls_methods
 from sandbox.models import (
     MEMBER_STATUSES,
     Limits,
@@ -310,6 +311,37 @@ class SandboxCore(ForumActions):
         }
         self._push("callback_query", payload)
         return query_id
+
+    async def answer_poll(
+        self,
+        user: SandboxUser,
+        option_ids: list[int],
+        poll_id: str | None = None,
+        *,
+        now: float | None = None,
+    ) -> dict[str, Any]:
+        """``user`` votes in a poll (the newest poll of their private chat unless ``poll_id``);
+        pushes a ``poll_answer`` update and returns it. ``ValueError`` for a refused vote."""
+        self.world.add_user(user)
+        if poll_id is None:
+            state = self.world.chats.get(user.id)
+            polls = (
+                []
+                if state is None
+                else [
+                    stored.message["poll"]["id"]
+                    for stored in state.messages.values()
+                    if "poll" in stored.message
+                ]
+            )
+            if not polls:
+                raise ValueError(f"no poll in the chat with {user.id}")
+            poll_id = polls[-1]
+        answer = polls_methods.vote(self.world, poll_id, user.to_api(), option_ids, now)
+        if self.world.polls[poll_id]["poll"]["is_anonymous"]:
+            return answer  # an anonymous poll tells the bot nothing of who voted
+        self._push("poll_answer", answer)
+        return answer
 
     async def send_document(
         self,

@@ -83,10 +83,14 @@ class TranscriptEntry:
     """The message it replies to (in a topic, the topic's first message unless another)."""
     service: str | None = None
     """For a service message, the field that says what happened (``forum_topic_created``...)."""
+    poll: dict[str, Any] | None = None
+    """For a poll, the ``Poll`` object as sent (votes are kept in the world's ``polls``)."""
 
     @property
     def content(self) -> str:
         """The text, or the caption for media messages, or an empty string."""
+        if self.poll is not None:
+            return str(self.poll.get("question", ""))
         return self.text if self.text is not None else (self.caption or "")
 
     def to_json(self) -> dict[str, Any]:

@@ -124,6 +124,7 @@ class StoredMessage:
             thread_id=self.thread_id,
             reply_to_message_id=None if replied is None else int(replied["message_id"]),
             service=next((name for name in SERVICE_FIELDS if name in message), None),
+            poll=message.get("poll"),
         )
 
 
@@ -325,6 +326,8 @@ class World:
         self.menu_buttons: dict[int, dict[str, Any]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.open_queries: set[str] = set()
+        #: Polls sent, by poll id: the Poll object, who may vote, who voted, when it closes.
+        self.polls: dict[str, dict[str, Any]] = {}
         self.delivered: dict[int, list[str]] = {}
         self.webhook: dict[str, Any] | None = None
         #: Accept ``http://`` webhooks on the loopback interface (tests and the benchmarks).

@@ -23,6 +23,7 @@ from bot.cli import (
     faq,
     feedback,
     privacy,
+    quizzes,
     registration,
     running,
     timetable,
@@ -43,6 +44,7 @@ FEATURES: tuple[ModuleType, ...] = (
     attendance,
     completion,
     certificates,
+    quizzes,
     privacy,
 )
 

@@ -24,6 +24,7 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputPollOption,
     Message,
     ReplyParameters,
 )
@@ -225,7 +226,23 @@ class AiogramTransport:
             if isinstance(reply_to, int)
             else None
         )
-        if file_id and payload.get("file_kind") == "photo":
+        poll = payload.get("poll")
+        if isinstance(poll, dict):
+            # A knowledge check's question: Telegram's own quiz poll, answered by the voter.
+            message = await self._bot.send_poll(
+                chat_id,
+                question=poll["question"],
+                options=[InputPollOption(text=text) for text in poll["options"]],
+                type="quiz",
+                is_anonymous=False,
+                correct_option_ids=[int(poll["correct_option_id"])],
+                explanation=poll.get("explanation"),
+                open_period=poll.get("open_period"),
+                reply_markup=markup,
+                message_thread_id=thread,
+                allow_paid_broadcast=self._paid,
+            )
+        elif file_id and payload.get("file_kind") == "photo":
             message = await self._bot.send_photo(
                 chat_id,
                 file_id,

@@ -24,6 +24,7 @@ from bot.delivery.sender import Sender
 from bot.services import reminders, retention
 from bot.services.faq import inbox
 from bot.services.feedback import planning as feedback_planning
+from bot.services.quizzes import sending as quiz_sending
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,21 @@ async def plan_feedback(
     return result.queued
 
 
+async def plan_quizzes(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender: Sender | None = None,
+) -> int:
+    """Keep the quizzes' windows, and send the open ones' first questions."""
+    async with session_factory() as session:
+        result = await quiz_sending.plan_quizzes(session, clock.now())
+    if result.started:
+        log.info("quizzes: %s trainees sent a quiz", result.started)
+        if sender is not None:
+            sender.wake()
+    return result.started
+
+
 async def raise_questions_again(
     session_factory: async_sessionmaker[AsyncSession],
     clock: Clock,
@@ -126,6 +142,7 @@ async def run_all(
         await plan_reminders(session_factory, clock, sender, rate)
         + await plan_digests(session_factory, clock, sender)
         + await plan_feedback(session_factory, clock, sender)
+        + await plan_quizzes(session_factory, clock, sender)
     )
 
 

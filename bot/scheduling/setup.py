@@ -27,6 +27,8 @@ PLAN_REMINDERS_EVERY: Final = timedelta(minutes=5)
 PLAN_DIGESTS_EVERY: Final = timedelta(minutes=10)
 PLAN_FEEDBACK_ID: Final = "plan_feedback"
 PLAN_FEEDBACK_EVERY: Final = timedelta(minutes=5)
+PLAN_QUIZZES_ID: Final = "plan_quizzes"
+PLAN_QUIZZES_EVERY: Final = timedelta(minutes=5)
 RAISE_QUESTIONS_ID: Final = "raise_questions_again"
 RAISE_QUESTIONS_EVERY: Final = timedelta(minutes=15)
 PURGE_ID: Final = "purge_expired"
@@ -80,6 +82,15 @@ def build_scheduler(
         trigger=IntervalTrigger(seconds=PLAN_FEEDBACK_EVERY.total_seconds(), timezone=UTC),
         id=PLAN_FEEDBACK_ID,
         name="send, nudge and close feedback forms",
+        kwargs={"session_factory": session_factory, "clock": clock, "sender": sender},
+        replace_existing=True,
+        next_run_time=first_run,
+    )
+    scheduler.add_job(
+        jobs.plan_quizzes,
+        trigger=IntervalTrigger(seconds=PLAN_QUIZZES_EVERY.total_seconds(), timezone=UTC),
+        id=PLAN_QUIZZES_ID,
+        name="open quizzes and send their first questions",
         kwargs={"session_factory": session_factory, "clock": clock, "sender": sender},
         replace_existing=True,
         next_run_time=first_run,

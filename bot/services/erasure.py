@@ -35,6 +35,7 @@ from bot.db import erasure as erasure_db
 from bot.db import faq as faq_db
 from bot.db import feedback as feedback_db
 from bot.db import outbox as outbox_db
+from bot.db import quizzes as quiz_db
 from bot.db import registration as reg_db
 from bot.db import users as users_db
 from bot.db.models import RosterEntry
@@ -120,6 +121,7 @@ async def erase_person(
         await attendance_db.erase_user(session, user_id)
         await completion_db.erase_user(session, user_id)
         await certificates_db.erase_user(session, user_id)
+        await quiz_db.erase_user(session, user_id)
         await erasure_db.forget_organiser(session, user_id)
     else:
         await faq_db.erase_questions_of_user(session, user_id, now, within)
@@ -127,6 +129,7 @@ async def erase_person(
         await attendance_db.erase_user(session, user_id, within)
         await completion_db.erase_user(session, user_id, within)
         await certificates_db.erase_user(session, user_id, within)
+        await quiz_db.erase_user(session, user_id, within)
     await erasure_db.forget_in_audit(
         session, user_id=user_id, roster_entry_ids=entry_ids, needles=needles, cohort_ids=within
     )

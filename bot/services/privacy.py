@@ -24,6 +24,7 @@ from bot.services import erasure
 from bot.services.countries import resolve_country
 from bot.services.faq import inbox
 from bot.services.feedback import records as feedback_records
+from bot.services.quizzes.records import quiz_answers_of_user
 from bot.services.registration.answers import (
     InvalidAnswer,
     clean_country,
@@ -129,6 +130,7 @@ async def my_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
         "questions": await inbox.questions_data(session, user_id),
         "feedback": await feedback_records.data_of_user(session, user_id),
         "attendance": [],
+        "quizzes": await quiz_answers_of_user(session, user_id),
     }
     for entry in await reg_db.entries_of_user(session, user_id):
         cohort = await reg_db.get_cohort(session, entry.cohort_id)

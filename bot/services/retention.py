@@ -25,6 +25,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.db import erasure as erasure_db
+from bot.db import quizzes as quiz_db
 from bot.services import erasure
 
 
@@ -109,6 +110,7 @@ async def purge(
         report.messages += done.messages
     for cohort_id in sorted(expired):
         report.entries += await erasure.erase_unbound_entries(session, cohort_id, now)
+        await quiz_db.erase_cohort_answers(session, cohort_id)
     if dry_run:
         await session.rollback()
     else:

@@ -10,6 +10,7 @@ from sandbox.methods import (
     forum,
     invites,
     members,
+    polls,
     profile,
     sending,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "handles",
     "invites",
     "members",
+    "polls",
     "profile",
     "sending",
 ]

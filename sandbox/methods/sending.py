@@ -140,6 +140,11 @@ def _post(
     return stored
 
 
+def post_message(call: Call, content: dict[str, Any]) -> StoredMessage:
+    """Post a message of another kind (a poll) the way every send does."""
+    return _post(call, content)
+
+
 @handles("sendMessage")
 def send_message(call: Call) -> dict[str, Any]:
     """A text message; HTML is parsed into plain text and entities."""

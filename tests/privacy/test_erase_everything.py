@@ -31,11 +31,14 @@ from bot.services.attendance import marking
 from bot.services.completion import exceptions as completion_exceptions
 from bot.services.faq import library
 from bot.services.feedback import answering
+from bot.services.quizzes import answering as quiz_answering
+from bot.services.quizzes.library import import_quizzes
 from bot.services.roster import importing as roster_import
 from sandbox import Sandbox, SandboxChat, SandboxUser
 from tests.faq.e2e_support import ask, link_staff
 from tests.faq.import_support import FAQ_YAML, PROGRAMME
 from tests.feedback.form_support import lecture_cohort, lecture_form
+from tests.quizzes.support import QUIZ_YAML
 from tests.registration.e2e_support import AMINA_EMAIL, BILAL_EMAIL, ROSTER_CSV
 from tests.support.e2e import RunningBot
 
@@ -71,6 +74,8 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
         )
         await session.commit()
         await lecture_form(session, cohort)
+        quizzes = await import_quizzes(session, QUIZ_YAML.encode(), None, clock.now())
+        assert quizzes.ok, quizzes.errors
         outcome = await roster_import.import_roster(
             session, cohort.id, ROSTER_CSV, "roster.csv", clock.now()
         )
@@ -140,6 +145,9 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
             now=now,
         )
         assert done is not None
+        # Her answer to the lecture's quiz (sent as the lecture ended).
+        answered = await quiz_answering.record_answer(session, "9001", AMINA.id, [0], now)
+        assert answered == quiz_answering.Outcome.RECORDED
         entry = (
             await session.exec(sm_select(RosterEntry).where(RosterEntry.email == AMINA_EMAIL))
         ).one()
@@ -182,6 +190,9 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
             interface="telegram",
             now=now,
         )
+    # The quiz's next question goes out before anything else is asked.
+    await jobs.wait_until_delivered(bot.session_factory, clock, bot.app.sender)
+    await sandbox.settle()
     return cohort_id
 
 
@@ -246,6 +257,7 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
         "completion_exceptions",
         "certificates",
         "certificate_lookups",
+        "quiz_polls",
     } <= holding
     async with running_bot.session_factory() as session:
         mine = (
@@ -273,8 +285,10 @@ async def test_forgetme_leaves_nothing_of_the_person_in_any_table(
     assert data["messages"]["by_kind_and_status"]["announcement"] == {"sent": 1, "pending": 1}
     latest = data["messages"]["latest"]
     assert len(latest) == 5
-    assert latest[0]["kind"] == "feedback_form"
-    assert "After the lecture" in latest[0]["text"]
+    form = next(row for row in latest if row["kind"] == "feedback_form")
+    assert "After the lecture" in form["text"]
+    first = data["quizzes"][0]
+    assert (first["quiz"], first["question"], first["correct"]) == ("rules", 1, True)
     assert [row["action"] for row in data["audit"]] == ["rename", "completion_exception"]
     assert [row["reason"] for row in data["completion_exceptions"]] == [
         "Amina Nakato followed the recordings"

@@ -12,7 +12,8 @@ import bot.db.certificates  # the certificates' tables
 import bot.db.completion  # completion exceptions
 import bot.db.faq  # the FAQ's tables
 import bot.db.feedback  # the feedback tables
-import bot.db.models  # noqa: F401  (registers the tables)
+import bot.db.models  # registers the tables
+import bot.db.quizzes  # noqa: F401  (the quiz tables)
 from bot.db import migrate
 from bot.db.engine import create_engine
 

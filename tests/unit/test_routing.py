@@ -61,6 +61,7 @@ def test_routers_match_in_order() -> None:
         "admin",
         "timetable.organiser",
         "feedback.organiser",
+        "quizzes.organiser",
         "faq.organiser",
         "feedback.results",
         "registration.organiser",
@@ -80,8 +81,17 @@ def test_routers_match_in_order() -> None:
         "timetable.trainee",
         "reminders",
         "feedback.trainee",
+        "quizzes.trainee",
         "progress",
         "attendance.trainee",
         "faq.trainee",
         "fallback",
     ]
+
+
+def test_polling_asks_for_poll_answers() -> None:
+    from aiogram import Dispatcher
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(build_root_router())
+    assert "poll_answer" in dispatcher.resolve_used_update_types()

@@ -1,0 +1,256 @@
+"""Answers to quiz polls, and a trainee's view of their quizzes (``/quiz``).
+
+Telegram tells us of a vote with a ``poll_answer`` (poll id, voter, chosen options). The poll
+id is bound to the question it answers the first time it is heard of: the outbox writes a
+poll's outcome in batches, so an answer may arrive before anything is written; the question is
+then the voter's one question sent and not answered yet (each trainee has at most one at a time
+per quiz; the newest wins). Answers to polls we did not send, from someone else than the
+recipient, from someone no longer enrolled, to a closed quiz, a retracted vote and a second
+vote change nothing. An answered question queues the next one; the last one the score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.db import quizzes as quiz_db
+from bot.db import registration as registration_db
+from bot.db import timetable as timetable_db
+from bot.db.models import Programme, User
+from bot.db.quizzes import Quiz, QuizPoll, QuizRun
+from bot.db.status import EnrolmentStatus
+from bot.delivery.outbox import Envelope, enqueue
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
+from bot.markup import h
+from bot.services.quizzes.library import quiz_title
+from bot.services.quizzes.sending import POLL_KIND, SCORE_KIND, poll_key, poll_payload, viewer_of
+
+CONTINUE_PREFIX: Final = "qz:c:"
+
+
+class Outcome(StrEnum):
+    """What became of one poll answer."""
+
+    RECORDED = "recorded"
+    UNKNOWN = "unknown"  # a poll we did not send
+    NOT_RECIPIENT = "not_recipient"
+    NOT_ENROLLED = "not_enrolled"
+    CLOSED = "closed"
+    RETRACTED = "retracted"
+    ALREADY = "already"
+
+
+def _fraction(points: float) -> str:
+    return f"{points:g}"
+
+
+async def _reader(
+    session: AsyncSession, user_id: int, programme: Programme
+) -> tuple[str, str | None]:
+    user = await session.get(User, user_id)
+    viewer = viewer_of(
+        user.locale if user else None,
+        user.language_code if user else None,
+        user.timezone if user else None,
+        programme,
+    )
+    return viewer.locale, viewer.zone
+
+
+async def _queue_question(
+    session: AsyncSession,
+    run: QuizRun,
+    quiz: Quiz,
+    poll: QuizPoll,
+    programme: Programme,
+    now: datetime,
+) -> None:
+    assert run.id is not None
+    locale, _zone = await _reader(session, poll.user_id, programme)
+    await enqueue(
+        session,
+        [
+            Envelope(
+                chat_id=poll.user_id,
+                user_id=poll.user_id,
+                kind=POLL_KIND,
+                dedupe_key=poll_key(run.id, poll.user_id, poll.question, poll.sends),
+                due_at=now,
+                not_after=run.closes_at,
+                payload=poll_payload(quiz, poll.question, locale, programme.default_locale),
+            )
+        ],
+        now,
+    )
+
+
+async def record_answer(
+    session: AsyncSession, poll_id: str, user_id: int, option_ids: list[int], now: datetime
+) -> Outcome:
+    """Record one ``poll_answer``; commits."""
+    poll = await quiz_db.poll_by_telegram_id(session, poll_id)
+    if poll is None:
+        if not option_ids:
+            return Outcome.UNKNOWN
+        waiting = await quiz_db.unbound_polls_of_user(session, user_id)
+        if not waiting:
+            return Outcome.UNKNOWN
+        poll = waiting[0]
+        poll.poll_id = poll_id[:64]
+        session.add(poll)
+    elif poll.user_id != user_id:
+        return Outcome.NOT_RECIPIENT
+    if not option_ids:
+        await session.commit()
+        return Outcome.RETRACTED
+    if poll.answered_at is not None:
+        await session.commit()
+        return Outcome.ALREADY
+    run = await quiz_db.get_run(session, poll.run_id)
+    quiz = await session.get(Quiz, poll.quiz_id)
+    enrolment = await registration_db.find_enrolment(session, user_id, poll.cohort_id)
+    if enrolment is None or enrolment.status != EnrolmentStatus.ACTIVE:
+        await session.commit()
+        return Outcome.NOT_ENROLLED
+    if run is None or quiz is None or now >= run.closes_at or poll.question >= len(quiz.questions):
+        await session.commit()
+        return Outcome.CLOSED
+    question = quiz.questions[poll.question]
+    chosen = int(option_ids[0])
+    poll.option = chosen
+    poll.correct = chosen == int(question["correct"])
+    poll.points = float(question.get("points", 1)) if poll.correct else 0.0
+    poll.answered_at = now
+    session.add(poll)
+    pair = await timetable_db.cohort_with_programme(session, poll.cohort_id)
+    assert pair is not None
+    programme = pair[1]
+    following = poll.question + 1
+    if following < len(quiz.questions):
+        nxt = QuizPoll(
+            run_id=poll.run_id,
+            quiz_id=poll.quiz_id,
+            cohort_id=poll.cohort_id,
+            user_id=user_id,
+            question=following,
+            queued_at=now,
+        )
+        session.add(nxt)
+        await session.flush()
+        await _queue_question(session, run, quiz, nxt, programme, now)
+    else:
+        await session.flush()
+        polls = [p for p in await quiz_db.polls_of_user(session, user_id) if p.run_id == run.id]
+        earned = sum(p.points for p in polls)
+        total = sum(float(q.get("points", 1)) for q in quiz.questions)
+        locale, _zone = await _reader(session, user_id, programme)
+        with use_locale(locale):
+            text = _("✅ <b>{title}</b>: done. Your score: {points} / {total}.").format(
+                title=h(quiz_title(quiz, locale, programme.default_locale)),
+                points=_fraction(earned),
+                total=_fraction(total),
+            )
+        await enqueue(
+            session,
+            [
+                Envelope(
+                    chat_id=user_id,
+                    user_id=user_id,
+                    kind=SCORE_KIND,
+                    dedupe_key=f"qz:{run.id}:{user_id}:score",
+                    due_at=now,
+                    payload={"text": text},
+                )
+            ],
+            now,
+        )
+    await session.commit()
+    return Outcome.RECORDED
+
+
+@dataclass(frozen=True, slots=True)
+class QuizLine:
+    """One quiz as a trainee sees it in ``/quiz``."""
+
+    run_id: int
+    title: str
+    questions: int
+    answered: int
+    points: float
+    max_points: float
+    closes_at: datetime
+    open: bool
+
+
+async def quizzes_of_trainee(
+    session: AsyncSession, user_id: int, now: datetime, locale: str
+) -> list[QuizLine]:
+    """The quizzes of a trainee's cohorts that have opened, newest first."""
+    pairs = await timetable_db.cohorts_of_user(session, user_id)
+    cohorts = {cohort.id: programme for cohort, programme in pairs if cohort.id}
+    runs = [r for r in await quiz_db.runs_of_cohorts(session, cohorts) if r.opens_at <= now]
+    quizzes = await quiz_db.quizzes_by_id(session, {run.quiz_id for run in runs})
+    polls = await quiz_db.polls_of_user(session, user_id)
+    lines = []
+    for run in sorted(runs, key=lambda r: r.opens_at, reverse=True):
+        quiz = quizzes.get(run.quiz_id)
+        if quiz is None or run.id is None:
+            continue
+        mine = [p for p in polls if p.run_id == run.id and p.answered_at is not None]
+        lines.append(
+            QuizLine(
+                run_id=run.id,
+                title=quiz_title(quiz, locale, cohorts[run.cohort_id].default_locale),
+                questions=len(quiz.questions),
+                answered=len(mine),
+                points=sum(p.points for p in mine),
+                max_points=sum(float(q.get("points", 1)) for q in quiz.questions),
+                closes_at=run.closes_at,
+                open=now < run.closes_at and len(mine) < len(quiz.questions),
+            )
+        )
+    return lines
+
+
+async def resend_current(session: AsyncSession, user_id: int, run_id: int, now: datetime) -> bool:
+    """Send again the question a trainee is on (``/quiz``'s Continue); commits. False when
+    the quiz is closed, finished or not theirs."""
+    run = await quiz_db.get_run(session, run_id)
+    if run is None or now >= run.closes_at or run.opens_at > now:
+        return False
+    enrolment = await registration_db.find_enrolment(session, user_id, run.cohort_id)
+    quiz = await session.get(Quiz, run.quiz_id)
+    if enrolment is None or enrolment.status != EnrolmentStatus.ACTIVE or quiz is None:
+        return False
+    polls = [p for p in await quiz_db.polls_of_user(session, user_id) if p.run_id == run_id]
+    pending = [p for p in polls if p.answered_at is None]
+    if pending:
+        poll = pending[-1]
+        poll.sends += 1
+        # The question's earlier poll may never be answered: the new one is bound on its vote.
+        poll.poll_id = None
+        poll.queued_at = now
+    elif len(polls) < len(quiz.questions):
+        poll = QuizPoll(
+            run_id=run_id,
+            quiz_id=run.quiz_id,
+            cohort_id=run.cohort_id,
+            user_id=user_id,
+            question=len(polls),
+            queued_at=now,
+        )
+    else:
+        return False
+    session.add(poll)
+    await session.flush()
+    pair = await timetable_db.cohort_with_programme(session, run.cohort_id)
+    assert pair is not None
+    await _queue_question(session, run, quiz, poll, pair[1], now)
+    await session.commit()
+    return True

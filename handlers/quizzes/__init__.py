@@ -1,0 +1,1 @@
+"""Quizzes: the trainee's side (answers to quiz polls, /quiz) and the organisers' report."""

@@ -1,0 +1,1 @@
+"""Quizzes: files, sending as quiz polls, answers, scores, reports."""
