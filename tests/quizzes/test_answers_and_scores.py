@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import ManualClock
-from bot.db.models import Enrolment, OutboxMessage
+from bot.db.models import Enrolment, OutboxMessage, Programme
 from bot.db.quizzes import QuizPoll
 from bot.db.status import EnrolmentStatus
+from bot.services.completion.standings import cohort_standings
 from bot.services.quizzes.answering import Outcome, record_answer
 from bot.services.quizzes.scores import cohort_quiz_scores
 from bot.services.quizzes.sending import plan_quizzes
@@ -110,3 +112,37 @@ async def test_a_cohort_of_many_is_scored_in_two_queries(
     assert len(scores) == 60
     assert sum(score[0].points for score in scores.values()) == 30
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+
+
+async def test_the_completion_rule_reads_the_quiz_scores(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    cohort, _lecture = await cohort_with_quiz(
+        session, clock.now() + timedelta(hours=1), clock.now()
+    )
+    for user_id in (AMINA, BOB):
+        await add_trainee(session, user_id, cohort, locale="en")
+    programme = await session.get(Programme, cohort.programme_id)
+    assert programme is not None
+    programme.rules = {
+        **programme.rules,
+        "completion": {"min_attendance": 0, "min_quiz_score": 0.3},
+    }
+    session.add(programme)
+    await session.commit()
+    clock.advance(timedelta(hours=3))
+    await plan_quizzes(session, clock.now())
+    now = clock.now()
+    # Amina: the first question right (1 of 3 points); Bob: wrong (0 of 3).
+    assert await record_answer(session, "p-amina-1", AMINA, [0], now) == Outcome.RECORDED
+    assert await record_answer(session, "p-bob-1", BOB, [1], now) == Outcome.RECORDED
+
+    standings = {s.user_id: s for s in await cohort_standings(session, cohort.id or 0, now)}
+    amina = {p.name: p for p in standings[AMINA].parts}["quizzes"]
+    bob = {p.name: p for p in standings[BOB].parts}["quizzes"]
+    assert amina.actual == pytest.approx(1 / 3)
+    assert amina.met
+    assert bob.actual == 0.0
+    assert not bob.met
+    assert standings[AMINA].completed
+    assert not standings[BOB].completed
