@@ -93,45 +93,75 @@ async def _queue_question(
 async def record_answer(
     session: AsyncSession, poll_id: str, user_id: int, option_ids: list[int], now: datetime
 ) -> Outcome:
-    """Record one ``poll_answer``; commits."""
-    poll = await quiz_db.poll_by_telegram_id(session, poll_id)
-    if poll is None:
-        if not option_ids:
-            return Outcome.UNKNOWN
-        waiting = await quiz_db.unbound_polls_of_user(session, user_id)
-        if not waiting:
-            return Outcome.UNKNOWN
-        poll = waiting[0]
-        poll.poll_id = poll_id[:64]
-        session.add(poll)
-    elif poll.user_id != user_id:
-        return Outcome.NOT_RECIPIENT
-    if not option_ids:
-        await session.commit()
-        return Outcome.RETRACTED
-    if poll.answered_at is not None:
-        await session.commit()
-        return Outcome.ALREADY
-    run = await quiz_db.get_run(session, poll.run_id)
-    quiz = await session.get(Quiz, poll.quiz_id)
-    enrolment = await registration_db.find_enrolment(session, user_id, poll.cohort_id)
-    if enrolment is None or enrolment.status != EnrolmentStatus.ACTIVE:
-        await session.commit()
-        return Outcome.NOT_ENROLLED
-    if run is None or quiz is None or now >= run.closes_at or poll.question >= len(quiz.questions):
-        await session.commit()
-        return Outcome.CLOSED
+    """Record one ``poll_answer``; commits.
+
+    Everything is read first and written last, in one short write at the end: on SQLite a
+    write holds the database's one write lock until the commit, so reads between the first
+    write and the commit would keep every other answer waiting.
+    """
+    with session.no_autoflush:
+        poll = await quiz_db.poll_by_telegram_id(session, poll_id)
+        bind = False
+        if poll is None:
+            if not option_ids:
+                return Outcome.UNKNOWN
+            waiting = await quiz_db.unbound_polls_of_user(session, user_id)
+            if not waiting:
+                return Outcome.UNKNOWN
+            poll, bind = waiting[0], True
+        elif poll.user_id != user_id:
+            return Outcome.NOT_RECIPIENT
+        if not option_ids or poll.answered_at is not None:
+            if bind:
+                poll.poll_id = poll_id[:64]
+                session.add(poll)
+                await session.commit()
+            return Outcome.RETRACTED if not option_ids else Outcome.ALREADY
+        run = await quiz_db.get_run(session, poll.run_id)
+        quiz = await session.get(Quiz, poll.quiz_id)
+        enrolment = await registration_db.find_enrolment(session, user_id, poll.cohort_id)
+        outcome = None
+        if enrolment is None or enrolment.status != EnrolmentStatus.ACTIVE:
+            outcome = Outcome.NOT_ENROLLED
+        elif (
+            run is None
+            or quiz is None
+            or now >= run.closes_at
+            or poll.question >= len(quiz.questions)
+        ):
+            outcome = Outcome.CLOSED
+        if outcome is not None:
+            if bind:
+                poll.poll_id = poll_id[:64]
+                session.add(poll)
+                await session.commit()
+            return outcome
+        assert run is not None
+        assert quiz is not None
+        assert run.id is not None
+        pair = await timetable_db.cohort_with_programme(session, poll.cohort_id)
+        assert pair is not None
+        programme = pair[1]
+        locale, _zone = await _reader(session, user_id, programme)
+        following = poll.question + 1
+        earlier = (
+            []
+            if following < len(quiz.questions)
+            else [
+                p
+                for p in await quiz_db.polls_of_user(session, user_id)
+                if p.run_id == run.id and p.id != poll.id
+            ]
+        )
     question = quiz.questions[poll.question]
     chosen = int(option_ids[0])
+    if bind:
+        poll.poll_id = poll_id[:64]
     poll.option = chosen
     poll.correct = chosen == int(question["correct"])
     poll.points = float(question.get("points", 1)) if poll.correct else 0.0
     poll.answered_at = now
     session.add(poll)
-    pair = await timetable_db.cohort_with_programme(session, poll.cohort_id)
-    assert pair is not None
-    programme = pair[1]
-    following = poll.question + 1
     if following < len(quiz.questions):
         nxt = QuizPoll(
             run_id=poll.run_id,
@@ -142,34 +172,33 @@ async def record_answer(
             queued_at=now,
         )
         session.add(nxt)
-        await session.flush()
-        await _queue_question(session, run, quiz, nxt, programme, now)
+        envelope = Envelope(
+            chat_id=user_id,
+            user_id=user_id,
+            kind=POLL_KIND,
+            dedupe_key=poll_key(run.id, user_id, following, nxt.sends),
+            due_at=now,
+            not_after=run.closes_at,
+            payload=poll_payload(quiz, following, locale, programme.default_locale),
+        )
     else:
-        await session.flush()
-        polls = [p for p in await quiz_db.polls_of_user(session, user_id) if p.run_id == run.id]
-        earned = sum(p.points for p in polls)
+        earned = poll.points + sum(p.points for p in earlier)
         total = sum(float(q.get("points", 1)) for q in quiz.questions)
-        locale, _zone = await _reader(session, user_id, programme)
         with use_locale(locale):
             text = _("✅ <b>{title}</b>: done. Your score: {points} / {total}.").format(
                 title=h(quiz_title(quiz, locale, programme.default_locale)),
                 points=_fraction(earned),
                 total=_fraction(total),
             )
-        await enqueue(
-            session,
-            [
-                Envelope(
-                    chat_id=user_id,
-                    user_id=user_id,
-                    kind=SCORE_KIND,
-                    dedupe_key=f"qz:{run.id}:{user_id}:score",
-                    due_at=now,
-                    payload={"text": text},
-                )
-            ],
-            now,
+        envelope = Envelope(
+            chat_id=user_id,
+            user_id=user_id,
+            kind=SCORE_KIND,
+            dedupe_key=f"qz:{run.id}:{user_id}:score",
+            due_at=now,
+            payload={"text": text},
         )
+    await enqueue(session, [envelope], now)
     await session.commit()
     return Outcome.RECORDED
 
