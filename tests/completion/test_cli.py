@@ -61,7 +61,7 @@ def test_the_table_as_json_and_a_workbook(
     assert [(p["name"], p["actual"], p["met"]) for p in amina["parts"]] == [
         ("attendance", 0.8, True),
         ("forms", 1.0, True),
-        ("session:s2", 1.0, True),
+        ("session:Lecture s2", 1.0, True),
     ]
     [sheet] = read_back(out.read_bytes()).values()
     assert sheet[0] == [
@@ -69,7 +69,7 @@ def test_the_table_as_json_and_a_workbook(
         "Telegram id",
         "Attendance",
         "Feedback forms",
-        "Session s2",
+        "Session Lecture s2",
         "Verdict",
         "Exception",
     ]

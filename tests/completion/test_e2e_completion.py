@@ -41,11 +41,11 @@ async def test_progress_completion_and_an_exception(
     assert "Feedback forms: 2 of 2 answered" in mine
     assert "✅ Attendance: 100% / 75%" in mine
     assert "✅ Feedback forms: 100% / 50%" in mine
-    assert "✅ Session s2: attended" in mine
+    assert "✅ Session Lecture s2: attended" in mine
     assert "You meet every part so far." in mine
     behind = await _ask(sandbox, BILAL, "/progress")
     assert "⚠️ Attendance: 50% / 75%" in behind
-    assert "⚠️ Session s2: missed" in behind
+    assert "⚠️ Session Lecture s2: missed" in behind
     assert "You are at risk of not completing" in behind
 
     # A trainee is refused the organisers' commands, and nothing changes.

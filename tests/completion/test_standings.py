@@ -60,14 +60,14 @@ async def test_each_trainees_parts_and_verdict(session: AsyncSession, engine: As
     assert _parts(by_user[ALL_MET]) == {
         "attendance": (1.0, True, True),
         "forms": (1.0, True, True),
-        "session:s2": (1.0, True, True),
+        "session:Lecture s2": (1.0, True, True),
     }
     assert (by_user[ALL_MET].completed, by_user[ALL_MET].at_risk) == (True, False)
     # 2 of 4, and at most 3 of 5: out of reach; the required lecture missed.
     assert _parts(by_user[BEHIND]) == {
         "attendance": (0.5, False, False),
         "forms": (0.5, True, True),
-        "session:s2": (0.0, False, False),
+        "session:Lecture s2": (0.0, False, False),
     }
     assert (by_user[BEHIND].completed, by_user[BEHIND].at_risk) == (False, True)
     # 3 of 4 is the rule's 75%; no form answered, one still open.

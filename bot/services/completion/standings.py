@@ -172,7 +172,8 @@ async def cohort_completion(
         matches = [row for row in countable if session_matches(name, row)]
         if not matches:
             unmatched.append(name)
-        required.append((matches[0].key if matches else name, matches))
+        # Named as the rule names it (a title reads better than a generated key).
+        required.append((name, matches))
     standings = []
     for member in members:
         parts = [
