@@ -35,8 +35,10 @@ from pydantic import SecretStr
 
 from bot.app import SANDBOX_TOKEN, Application, application
 from bot.cli.attendance import describe_import
+from bot.cli.certificates import describe_plan
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.db import certificates as certificates_db
 from bot.demo_seed import (
     DEFAULT_EXAMPLES,
     MAX_WAIT,
@@ -58,11 +60,14 @@ from bot.demo_seed import (
 from bot.i18n import use_locale
 from bot.scheduling import jobs
 from bot.services.attendance import classroom
+from bot.services.certificates import codes, issuing
+from bot.services.certificates.render import FontsMissing
 from bot.services.roster import importing as roster_import
 from sandbox import Limits, Sandbox, SandboxChat, SandboxUser, TranscriptEntry
 
 DEMO_TRAINEE = SandboxUser(id=424242, first_name="Amina", last_name="Nakato", language_code="en")
 DEMO_ADMIN = SandboxUser(id=434343, first_name="Li", last_name="Na", language_code="en")
+VERIFIER = SandboxUser(id=454545, first_name="Sara", last_name="Okoro", language_code="en")
 #: Roster trainee N registers from the Telegram account ``ROSTER_ACCOUNTS + N``.
 ROSTER_ACCOUNTS = 500_000
 #: The programme team's supergroup, topics on: questions the FAQ cannot answer arrive there.
@@ -85,6 +90,11 @@ HELP = """Demo commands:
   :file PATH       send a file to the bot as the current person
   :classroom       as the organiser, import the online classroom's participant report
                    (a Zoom-style CSV) of the latest session that started
+  :vote N          answer the newest quiz poll in the current chat with option N
+  :certificates    as the organiser, issue certificates to the demo cohort's trainees who
+                   completed (the PDFs are also saved next to the demo's database)
+  :verify          as someone new to the bot, check the last certificate issued
+                   (/start verify-CODE, the link in its QR code)
   :help            this list
   Ctrl-D           end the demo"""
 
@@ -100,7 +110,11 @@ class _Screen:
 
     def show(self, entry: TranscriptEntry, *, current: bool) -> None:
         body = entry.text or entry.caption or ""
-        if entry.document_name:
+        if entry.poll:
+            body = f"[quiz poll] {entry.poll.get('question', '')}"
+            options = [str(option.get("text", "")) for option in entry.poll.get("options", [])]
+            body += "".join(f"\n  :vote {n}  {text}" for n, text in enumerate(options, 1))
+        elif entry.document_name:
             body = f"[file: {entry.document_name}] {body}".rstrip()
         elif entry.photo:
             body = f"[picture: a chart] {body}".rstrip()
@@ -193,7 +207,7 @@ async def run_demo(
             polling = asyncio.create_task(app.run_polling())
             try:
                 with tempfile.TemporaryDirectory(prefix="trainee-bot-demo-") as workdir:
-                    demo = _Demo(sb, app, clock, world, Path(workdir), out)
+                    demo = _Demo(sb, app, clock, world, Path(workdir), out, db_path)
                     await demo.link_staff_group()
                     await demo.introduce(folder)
                     await demo.chat()
@@ -218,7 +232,10 @@ class _Demo:
         world: DemoWorld,
         workdir: Path,
         out: TextIO,
+        database: Path,
     ) -> None:
+        self.database = database
+        self.last_code: str | None = None
         self.sb = sb
         self.app = app
         self.clock = clock
@@ -267,6 +284,8 @@ class _Demo:
         if w.forms:
             names = ", ".join(f"{title} ({key})" for key, title in w.forms)
             self.say(f"  feedback forms (feedback.yaml): {names}")
+        if w.quizzes:
+            self.say(f"  quizzes (quiz.yaml): {', '.join(w.quizzes)}")
         for code, mode in w.other_cohorts:
             how = {
                 "open": "anyone may register",
@@ -293,6 +312,13 @@ class _Demo:
         self.say("     organiser (:admin), /results shows the answers with a chart, /attendance")
         self.say("     marks who was there, :classroom imports the classroom's report; as the")
         self.say("     trainee, /progress shows your attendance and forms.")
+        self.say("  6. :wait 2d6h: the quiz after the digital-economy lecture arrives as Telegram")
+        self.say("     quiz polls; :vote N answers, the next question follows; /quiz shows the")
+        self.say("     score. As the organiser, /completion DT27-A lists who completed and who")
+        self.say("     is at risk; /completion_except DT27-A Amina Nakato | followed the")
+        self.say("     recordings records an exception; :certificates issues the PDFs (saved")
+        self.say("     next to the demo's database too); :verify checks the last one as a")
+        self.say("     stranger would, with /start verify-CODE.")
         self.say(HELP)
 
     async def show_time(self) -> None:
@@ -421,6 +447,18 @@ class _Demo:
         if command == ":classroom":
             await self.classroom()
             return False
+        if command == ":vote":
+            return await self.vote(argument)
+        if command == ":certificates":
+            await self.certificates()
+            return False
+        if command == ":verify":
+            if self.last_code is None:
+                self.say("   (no certificate issued yet: :certificates as the organiser first)")
+                return False
+            self.become(VERIFIER, "someone checking a certificate")
+            await self.sb.send_text(VERIFIER, f"/start verify-{self.last_code}")
+            return True
         if command == ":file":
             path = Path(argument)
             content = await asyncio.to_thread(_read_file, path)
@@ -456,6 +494,46 @@ class _Demo:
                 self.say(describe_import(outcome))
             else:
                 self.say("Not imported: " + "; ".join(str(p) for p in outcome.problems))
+
+    async def vote(self, argument: str) -> bool:
+        if not argument.isdigit() or int(argument) < 1:
+            self.say("   (type :vote N, N being the option's number under the quiz poll)")
+            return False
+        try:
+            await self.sb.answer_poll(self.person, [int(argument) - 1])
+        except ValueError as exc:
+            self.say(f"   (Telegram would not take that vote: {exc})")
+            return False
+        return True
+
+    async def certificates(self) -> None:
+        self.say(f"$ trainee-bot certificates issue --cohort {self.world.cohort_code}")
+        async with self.app.session_factory() as session:
+            try:
+                with use_locale("en"):
+                    plan = await issuing.issue(
+                        session,
+                        self.app.settings,
+                        self.world.cohort_code,
+                        self.clock.now(),
+                        sender=self.app.sender,
+                    )
+            except (issuing.IssueError, FontsMissing) as exc:
+                self.say(f"Not issued: {exc}")
+                return
+            with use_locale("en"):
+                self.say(describe_plan(plan, dry_run=False))
+            for name, code in plan.codes.items():
+                stored = codes.normalise(code)
+                certificate = await certificates_db.by_code(session, stored) if stored else None
+                if certificate is None or certificate.pdf is None:
+                    continue
+                path = self.database.parent / f"certificate-{stored}.pdf"
+                await asyncio.to_thread(path.write_bytes, certificate.pdf)
+                self.say(f"  {name}: {path}; anyone may check it with /start verify-{stored}")
+                self.last_code = stored
+        await self.settle()
+        await self.render()
 
     async def staff_answer(self, text: str) -> bool:
         topics = self.sb.topics(STAFF_GROUP.id)

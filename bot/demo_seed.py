@@ -25,12 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.db import feedback as feedback_db
+from bot.db import quizzes as quiz_db
 from bot.db import registration as reg_db
 from bot.db import timetable as timetable_db
 from bot.services import programmes, timetable
 from bot.services.countries import country_name
 from bot.services.faq import library as faq_library
 from bot.services.feedback import library as feedback_library
+from bot.services.quizzes import library as quiz_library
 from bot.services.roster import importing as roster_import
 from bot.services.timetable.files import parse_timetable
 
@@ -41,6 +43,7 @@ ROSTER_FILES: Final = ("roster.csv", "roster.xlsx")
 TIMETABLE_FILES: Final = ("timetable.csv", "timetable.ics")
 FAQ_FILE: Final = "faq.yaml"
 FEEDBACK_FILE: Final = "feedback.yaml"
+QUIZ_FILE: Final = "quiz.yaml"
 #: How long before the first session the demo's clock starts: the day-before reminder is
 #: two hours ahead.
 LEAD_BEFORE_FIRST: Final = timedelta(days=1, hours=2)
@@ -69,6 +72,7 @@ class Samples:
     faq: bytes | None = None
     #: The feedback forms, when the folder has them.
     feedback: bytes | None = None
+    quizzes: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ class DemoWorld:
     faq_entries: int = 0
     #: The feedback forms imported: (id, title) in the file's order.
     forms: list[tuple[str, str]] = field(default_factory=list)
+    #: The quizzes imported: their English titles.
+    quizzes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,7 @@ def load_samples(folder: Path) -> Samples:
                 if (folder / FEEDBACK_FILE).is_file()
                 else None
             ),
+            quizzes=(folder / QUIZ_FILE).read_bytes() if (folder / QUIZ_FILE).is_file() else None,
         )
     except (OSError, UnicodeDecodeError) as exc:
         raise DemoSetupError(f"{folder}: cannot read the sample files ({exc})") from exc
@@ -252,6 +259,16 @@ async def seed(
             reasons = "; ".join(p.message for p in imported.problems[:5])
             raise DemoSetupError(f"{FEEDBACK_FILE}: not imported ({reasons})")
         forms = [(form.key, form.titles.get("en") or form.key) for form in stored]
+    quizzes: list[str] = []
+    if samples.quizzes is not None:
+        async with session_factory() as session:
+            loaded = await quiz_library.import_quizzes(
+                session, samples.quizzes, spec.code, clock.now()
+            )
+            if not loaded.ok:
+                raise DemoSetupError(f"{QUIZ_FILE}: not imported ({'; '.join(loaded.errors[:5])})")
+            stored_quizzes = await quiz_db.quizzes_of_programme(session, cohort.programme_id)
+        quizzes = [quiz.titles.get("en") or quiz.key for quiz in stored_quizzes]
     return DemoWorld(
         programme_code=spec.code,
         programme_title=spec.titles.get("en") or next(iter(spec.titles.values())),
@@ -266,6 +283,7 @@ async def seed(
         samples=samples,
         faq_entries=faq_entries,
         forms=forms,
+        quizzes=quizzes,
     )
 
 

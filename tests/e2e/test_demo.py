@@ -247,3 +247,46 @@ def test_demo_feedback_attendance_and_progress(tmp_path: Path) -> None:
     progress = shown[21]
     assert "Your progress" in progress
     assert "Feedback forms: 1 of 1 answered" in progress
+
+
+def test_demo_quiz_completion_certificate_and_verification(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    out, shown = _run_demo(
+        tmp_path,
+        [
+            ":register 1",
+            "1",
+            ":wait 2d6h",
+            ":vote 3",
+            ":vote 1",
+            "/quiz",
+            ":admin",
+            "/completion DT27-A",
+            "/completion_except DT27-A Amina Nakato | followed the recordings",
+            ":certificates",
+            ":verify",
+        ],
+    )
+    _reg, _yes, waited, first, second, quizzes, _admin, table, excepted, issued, verified = shown
+    assert "quizzes (quiz.yaml): Check: China's digital economy" in out
+    # The quiz after the lecture arrives as Telegram quiz polls, one question at a time.
+    assert "🧠 Check: China's digital economy" in waited
+    assert "[quiz poll] 1/2 Which share of China's GDP" in waited
+    assert ":vote 3  About 42%" in waited
+    assert "[quiz poll] 2/2" in first
+    assert "done. Your score: 3 / 3." in second
+    assert "✅ Check: China's digital economy: 3 / 3" in quizzes
+    # Nobody completed yet; the organiser records an exception, then issues.
+    assert "0 of 1 completed, 1 at risk" in table
+    assert "Session Opening Ceremony and Programme Briefing missed" in table
+    assert "completes DT27-A by exception: followed the recordings" in excepted
+    assert "Issued 1 certificates for DT27-A; 1 queued to send." in issued
+    assert "bot → Amina> [file: certificate-DT27-A-" in issued
+    # Anyone checks it with the link of its QR code.
+    assert "Holder: Amina Nakato" in verified
+    assert "Status: valid" in verified
+    [pdf] = list(tmp_path.glob("certificate-*.pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Amina Nakato" in text
+    assert "Seminar on Digital Trade" in text
