@@ -25,6 +25,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from benchmarks.common import bench_settings, peak_rss_mb, percentile
+from benchmarks.feedback import database
 from bot.app import application
 from bot.clock import ManualClock
 from bot.db.models import Cohort, Enrolment, Programme, User
@@ -90,15 +91,19 @@ async def _seed(session_factory: async_sessionmaker[AsyncSession], now: datetime
 async def main() -> None:
     """Print the figures."""
     now = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
-    clock = ManualClock(now)
     logging.getLogger("bot.errors").setLevel(logging.CRITICAL)
-    async with Sandbox(limits=Limits(enabled=False)) as sandbox:
-        await _measure(sandbox, clock, now)
+    for kind in ("sqlite", "postgres"):
+        async with database(kind) as pg_url:
+            if kind == "postgres" and pg_url is None:
+                print("PostgreSQL: not installed, skipped")
+                continue
+            async with Sandbox(limits=Limits(enabled=False)) as sandbox:
+                await _measure(sandbox, ManualClock(now), now, pg_url)
 
 
-async def _measure(sandbox: Sandbox, clock: ManualClock, now: datetime) -> None:
+async def _measure(sandbox: Sandbox, clock: ManualClock, now: datetime, pg_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'quiz.db'}"
+        url = pg_url or f"sqlite+aiosqlite:///{Path(folder) / 'quiz.db'}"
         settings = bench_settings(sandbox.url, url)
         async with application(settings, clock=clock) as app:
             await app.prepare()
@@ -138,7 +143,10 @@ async def _measure(sandbox: Sandbox, clock: ManualClock, now: datetime) -> None:
                     )
                 ).one()
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    print(f"quiz answers: {ANSWERS} poll_answer updates at {RATE:.0f}/s in {elapsed:.1f} s")
+    where = "PostgreSQL" if pg_url else "SQLite"
+    print(
+        f"quiz answers on {where}: {ANSWERS} poll_answer updates at {RATE:.0f}/s in {elapsed:.1f} s"
+    )
     print(f"  recorded: {answered} of {ANSWERS}")
     print(f"  handling latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (target p99 < 100 ms)")
     print(f"  peak RSS {peak_rss_mb():.0f} MB")
