@@ -107,6 +107,16 @@ class Previewed:
 Importer = Callable[[AsyncSession, Previewed], Awaitable[str]]
 
 
+def programme_for_file(codes: set[str], caption: str, named: str | None) -> str | None:
+    """The programme an organiser's file is for: the caption's code, else the file's own
+    ``programme:`` line, else the only programme they run; None when that does not say."""
+    if caption:
+        return caption if caption in codes else None
+    if named is not None and named in codes:
+        return named
+    return next(iter(codes)) if len(codes) == 1 else None
+
+
 def not_imported(name: str, problems: str) -> str:
     """The answer to a file with problems (``problems`` as plain text, escaped here)."""
     return (

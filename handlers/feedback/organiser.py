@@ -27,6 +27,7 @@ from handlers.uploads import (
     PendingUpload,
     Previewed,
     not_imported,
+    programme_for_file,
 )
 
 PENDING = PendingUpload("forms")
@@ -55,13 +56,8 @@ async def on_forms_file(
     codes = {p.code for p in summaries}
     caption = (message.caption or "").strip()
     named = files.parse_forms(file_bytes, file_name).programme if not caption else None
-    if caption:
-        chosen = [caption] if caption in codes else []
-    elif named is not None and named in codes:
-        chosen = [named]
-    else:
-        chosen = sorted(codes) if len(codes) == 1 else []
-    if len(chosen) != 1:
+    code = programme_for_file(codes, caption, named)
+    if code is None:
         listed = ", ".join(h(p.code) for p in summaries[:20]) or "—"
         await message.answer(
             _(
@@ -70,7 +66,6 @@ async def on_forms_file(
             ).format(codes=listed)
         )
         return
-    code = chosen[0]
     outcome = await library.preview(session, code, file_bytes, file_name, clock.now())
     if outcome.result is None:
         problems = library.describe_problems(outcome.problems, MESSAGE_CHARS - 300)

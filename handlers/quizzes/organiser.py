@@ -25,7 +25,14 @@ from bot.services.quizzes.library import describe, import_quizzes
 from bot.services.quizzes.report import build_report
 from handlers.filters import IsAnyAdmin
 from handlers.text import h
-from handlers.uploads import ConfirmUpload, KindOfDocument, PendingUpload, Previewed, not_imported
+from handlers.uploads import (
+    ConfirmUpload,
+    KindOfDocument,
+    PendingUpload,
+    Previewed,
+    not_imported,
+    programme_for_file,
+)
 
 PENDING = PendingUpload("quizzes")
 MAX_FILE_BYTES = 1_000_000
@@ -54,13 +61,8 @@ async def on_quiz_file(
     codes = {p.code for p in summaries}
     caption = (message.caption or "").strip()
     named = files.parse_quizzes(file_bytes).programme if not caption else None
-    if caption:
-        chosen = [caption] if caption in codes else []
-    elif named is not None and named in codes:
-        chosen = [named]
-    else:
-        chosen = sorted(codes) if len(codes) == 1 else []
-    if len(chosen) != 1:
+    code = programme_for_file(codes, caption, named)
+    if code is None:
         listed = ", ".join(h(p.code) for p in summaries[:20]) or "—"
         await message.answer(
             _(
@@ -69,7 +71,6 @@ async def on_quiz_file(
             ).format(codes=listed)
         )
         return
-    code = chosen[0]
     result = await import_quizzes(session, file_bytes, code, clock.now(), dry_run=True)
     if not result.ok:
         await message.answer(not_imported(file_name, "\n".join(result.errors[:30])))
