@@ -40,6 +40,7 @@ from bot.delivery.transport import AiogramTransport
 from bot.services import announcements, people
 from bot.services.certificates.files import CertificateFiles
 from bot.services.faq import asking
+from bot.services.quizzes.votes import VoteWriter
 from bot.services.timezones import resolve_timezone_text
 from bot.telegram_models import keep_response_models
 
@@ -154,6 +155,7 @@ def build_dispatcher(
     )
     answer_first = AnswerFirstMiddleware()
     dp["updates_in_progress"] = lambda: answer_first.handling
+    dp["votes"] = VoteWriter(session_factory)
     dp.update.outer_middleware(answer_first)
     dp.update.outer_middleware(DbSessionMiddleware(session_factory))
     dp.update.outer_middleware(PersonMiddleware())
@@ -346,6 +348,8 @@ class Application:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        votes: VoteWriter = self.dp["votes"]
+        await votes.close()
         await self.bot.session.close()
         await self.dp.storage.close()
         if self.budget.shared is not None:

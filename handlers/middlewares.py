@@ -72,7 +72,10 @@ class PersonMiddleware(BaseMiddleware):
         clock: Clock = data["clock"]
         session: AsyncSession = data["session"]
         user = None
-        if tg_user is not None and not tg_user.is_bot:
+        # A quiz vote is no news of the person (it says nothing of their chat with the bot):
+        # votes come by the hundred at once and are written in batches, the voter read there.
+        vote = isinstance(event, Update) and event.poll_answer is not None
+        if tg_user is not None and not tg_user.is_bot and not vote:
             user = await people.remember(
                 session,
                 people.TelegramProfile(

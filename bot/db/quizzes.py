@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, UniqueConstraint, delete
+from sqlalchemy import JSON, BigInteger, UniqueConstraint, and_, delete, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.db.models import Enrolment, utcnow
+from bot.db.models import Cohort, Enrolment, Programme, utcnow
 from bot.db.status import EnrolmentStatus
 from bot.db.types import UTCDateTime
 
@@ -183,6 +183,69 @@ async def unbound_polls_of_user(session: AsyncSession, user_id: int) -> list[Qui
         .order_by(col(QuizPoll.queued_at).desc(), col(QuizPoll.id).desc())
     )
     return list(rows.all())
+
+
+@dataclass(slots=True)
+class VoteContext:
+    """What a batch of ``poll_answer`` updates needs to know, read in one query."""
+
+    #: The polls Telegram knows by the answers' ids, whoever they were sent to.
+    bound: dict[str, QuizPoll]
+    #: Each voter's polls, oldest first, each with the voter's enrolment status in its cohort
+    #: (``None`` when not enrolled there).
+    mine: dict[int, list[tuple[QuizPoll, str | None]]]
+
+
+async def vote_context(
+    session: AsyncSession, poll_ids: Collection[str], user_ids: Collection[int]
+) -> VoteContext:
+    """The polls bound to ``poll_ids`` and all the voters' polls with their enrolment, at once.
+
+    Quiz answers are the busiest writes of a programme day (a cohort answering together): one
+    query for a whole batch keeps each answer short.
+    """
+    context = VoteContext({}, {user_id: [] for user_id in user_ids})
+    if not poll_ids and not user_ids:
+        return context
+    rows = await session.exec(
+        select(QuizPoll, Enrolment.status)
+        .outerjoin(
+            Enrolment,
+            and_(
+                col(Enrolment.user_id) == col(QuizPoll.user_id),
+                col(Enrolment.cohort_id) == col(QuizPoll.cohort_id),
+            ),
+        )
+        .where(
+            or_(
+                col(QuizPoll.poll_id).in_(sorted(poll_ids)),
+                col(QuizPoll.user_id).in_(sorted(user_ids)),
+            )
+        )
+        .order_by(col(QuizPoll.id))
+    )
+    for poll, status in rows.all():
+        if poll.poll_id is not None and poll.poll_id in poll_ids:
+            context.bound[poll.poll_id] = poll
+        if poll.user_id in context.mine:
+            context.mine[poll.user_id].append((poll, status))
+    return context
+
+
+async def runs_with_quizzes(
+    session: AsyncSession, run_ids: Collection[int]
+) -> dict[int, tuple[QuizRun, Quiz, Programme]]:
+    """Runs by id, each with its quiz and the programme of its cohort, in one query."""
+    if not run_ids:
+        return {}
+    rows = await session.exec(
+        select(QuizRun, Quiz, Programme)
+        .join(Quiz, col(Quiz.id) == col(QuizRun.quiz_id))
+        .join(Cohort, col(Cohort.id) == col(QuizRun.cohort_id))
+        .join(Programme, col(Programme.id) == col(Cohort.programme_id))
+        .where(col(QuizRun.id).in_(sorted(run_ids)))
+    )
+    return {run.id: (run, quiz, programme) for run, quiz, programme in rows.all() if run.id}
 
 
 async def polls_of_user(session: AsyncSession, user_id: int) -> list[QuizPoll]:

@@ -249,6 +249,13 @@ def locale_of(user: User | None, language_code: str | None, default: str) -> str
     return normalize_locale(language_code) or default
 
 
+async def locale_for(
+    session: AsyncSession, user_id: int, language_code: str | None, default: str
+) -> str:
+    """:func:`locale_of` for a person known by id (an update that did not load them)."""
+    return locale_of(await users_db.get_user(session, user_id), language_code, default)
+
+
 def zone_of(user: User | None) -> str | None:
     """The time zone a person told us (an IANA name), or ``None`` if they have not yet."""
     return user.timezone if user is not None else None

@@ -20,27 +20,47 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.i18n import gettext as _
+from bot.i18n import use_locale
+from bot.services import people
 from bot.services.people import Person
 from bot.services.quizzes import answering
-from bot.services.quizzes.answering import CONTINUE_PREFIX, Outcome
+from bot.services.quizzes.answering import CONTINUE_PREFIX
+from bot.services.quizzes.votes import Outcome, Vote, VoteWriter
 from bot.services.timetable.views import Viewer, when_text
 from handlers.text import h
 
 
 async def on_poll_answer(
-    poll_answer: PollAnswer, session: AsyncSession, clock: Clock, bot: Bot
+    poll_answer: PollAnswer,
+    session: AsyncSession,
+    clock: Clock,
+    bot: Bot,
+    votes: VoteWriter,
+    settings: Settings,
+    user: Person | None = None,
 ) -> None:
     voter = poll_answer.user
     if voter is None:
         return  # a vote on behalf of a chat: not one of ours
-    outcome = await answering.record_answer(
-        session, poll_answer.poll_id, voter.id, list(poll_answer.option_ids), clock.now()
+    outcome = await votes.record(
+        Vote(
+            poll_answer.poll_id,
+            voter.id,
+            list(poll_answer.option_ids),
+            clock.now(),
+            user,
+        )
     )
     if outcome == Outcome.CLOSED:
-        await bot.send_message(
-            voter.id, _("This quiz has closed, so this answer does not count. See /quiz.")
+        locale = await people.locale_for(
+            session, voter.id, voter.language_code, settings.default_locale
         )
+        await session.commit()
+        with use_locale(locale):
+            text = _("This quiz has closed, so this answer does not count. See /quiz.")
+        await bot.send_message(voter.id, text)
 
 
 async def cmd_quiz(

@@ -31,7 +31,7 @@ from bot.services.attendance import marking
 from bot.services.completion import exceptions as completion_exceptions
 from bot.services.faq import library
 from bot.services.feedback import answering
-from bot.services.quizzes import answering as quiz_answering
+from bot.services.quizzes import votes as quiz_votes
 from bot.services.quizzes.library import import_quizzes
 from bot.services.roster import importing as roster_import
 from sandbox import Sandbox, SandboxChat, SandboxUser
@@ -146,8 +146,8 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
         )
         assert done is not None
         # Her answer to the lecture's quiz (sent as the lecture ended).
-        answered = await quiz_answering.record_answer(session, "9001", AMINA.id, [0], now)
-        assert answered == quiz_answering.Outcome.RECORDED
+        answered = await quiz_votes.record_answer(session, "9001", AMINA.id, [0], now)
+        assert answered == quiz_votes.Outcome.RECORDED
         entry = (
             await session.exec(sm_select(RosterEntry).where(RosterEntry.email == AMINA_EMAIL))
         ).one()

@@ -17,9 +17,9 @@ from bot.db.models import Enrolment, OutboxMessage, Programme
 from bot.db.quizzes import QuizPoll
 from bot.db.status import EnrolmentStatus
 from bot.services.completion.standings import cohort_standings
-from bot.services.quizzes.answering import Outcome, record_answer
 from bot.services.quizzes.scores import cohort_quiz_scores
 from bot.services.quizzes.sending import plan_quizzes
+from bot.services.quizzes.votes import Outcome, record_answer
 from tests.quizzes.support import cohort_with_quiz
 from tests.timetable.support import add_trainee
 

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.db.engine import create_engine, create_session_factory
-from bot.services.quizzes.answering import record_answer
 from bot.services.quizzes.sending import plan_quizzes
+from bot.services.quizzes.votes import record_answer
 from tests.quizzes.support import cohort_with_quiz
 from tests.support.settings import cli_environment
 from tests.timetable.support import add_trainee

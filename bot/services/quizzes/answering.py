@@ -1,19 +1,12 @@
-"""Answers to quiz polls, and a trainee's view of their quizzes (``/quiz``).
+"""A trainee's quizzes (``/quiz``) and sending their current question again.
 
-Telegram tells us of a vote with a ``poll_answer`` (poll id, voter, chosen options). The poll
-id is bound to the question it answers the first time it is heard of: the outbox writes a
-poll's outcome in batches, so an answer may arrive before anything is written; the question is
-then the voter's one question sent and not answered yet (each trainee has at most one at a time
-per quiz; the newest wins). Answers to polls we did not send, from someone else than the
-recipient, from someone no longer enrolled, to a closed quiz, a retracted vote and a second
-vote change nothing. An answered question queues the next one; the last one the score.
+Votes are recorded by ``bot.services.quizzes.votes``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,29 +18,10 @@ from bot.db.models import Programme, User
 from bot.db.quizzes import Quiz, QuizPoll, QuizRun
 from bot.db.status import EnrolmentStatus
 from bot.delivery.outbox import Envelope, enqueue
-from bot.i18n import gettext as _
-from bot.i18n import use_locale
-from bot.markup import h
 from bot.services.quizzes.library import quiz_title
-from bot.services.quizzes.sending import POLL_KIND, SCORE_KIND, poll_key, poll_payload, viewer_of
+from bot.services.quizzes.sending import POLL_KIND, poll_key, poll_payload, viewer_of
 
 CONTINUE_PREFIX: Final = "qz:c:"
-
-
-class Outcome(StrEnum):
-    """What became of one poll answer."""
-
-    RECORDED = "recorded"
-    UNKNOWN = "unknown"  # a poll we did not send
-    NOT_RECIPIENT = "not_recipient"
-    NOT_ENROLLED = "not_enrolled"
-    CLOSED = "closed"
-    RETRACTED = "retracted"
-    ALREADY = "already"
-
-
-def _fraction(points: float) -> str:
-    return f"{points:g}"
 
 
 async def _reader(
@@ -88,119 +62,6 @@ async def _queue_question(
         ],
         now,
     )
-
-
-async def record_answer(
-    session: AsyncSession, poll_id: str, user_id: int, option_ids: list[int], now: datetime
-) -> Outcome:
-    """Record one ``poll_answer``; commits.
-
-    Everything is read first and written last, in one short write at the end: on SQLite a
-    write holds the database's one write lock until the commit, so reads between the first
-    write and the commit would keep every other answer waiting.
-    """
-    with session.no_autoflush:
-        poll = await quiz_db.poll_by_telegram_id(session, poll_id)
-        bind = False
-        if poll is None:
-            if not option_ids:
-                return Outcome.UNKNOWN
-            waiting = await quiz_db.unbound_polls_of_user(session, user_id)
-            if not waiting:
-                return Outcome.UNKNOWN
-            poll, bind = waiting[0], True
-        elif poll.user_id != user_id:
-            return Outcome.NOT_RECIPIENT
-        if not option_ids or poll.answered_at is not None:
-            if bind:
-                poll.poll_id = poll_id[:64]
-                session.add(poll)
-                await session.commit()
-            return Outcome.RETRACTED if not option_ids else Outcome.ALREADY
-        run = await quiz_db.get_run(session, poll.run_id)
-        quiz = await session.get(Quiz, poll.quiz_id)
-        enrolment = await registration_db.find_enrolment(session, user_id, poll.cohort_id)
-        outcome = None
-        if enrolment is None or enrolment.status != EnrolmentStatus.ACTIVE:
-            outcome = Outcome.NOT_ENROLLED
-        elif (
-            run is None
-            or quiz is None
-            or now >= run.closes_at
-            or poll.question >= len(quiz.questions)
-        ):
-            outcome = Outcome.CLOSED
-        if outcome is not None:
-            if bind:
-                poll.poll_id = poll_id[:64]
-                session.add(poll)
-                await session.commit()
-            return outcome
-        assert run is not None
-        assert quiz is not None
-        assert run.id is not None
-        pair = await timetable_db.cohort_with_programme(session, poll.cohort_id)
-        assert pair is not None
-        programme = pair[1]
-        locale, _zone = await _reader(session, user_id, programme)
-        following = poll.question + 1
-        earlier = (
-            []
-            if following < len(quiz.questions)
-            else [
-                p
-                for p in await quiz_db.polls_of_user(session, user_id)
-                if p.run_id == run.id and p.id != poll.id
-            ]
-        )
-    question = quiz.questions[poll.question]
-    chosen = int(option_ids[0])
-    if bind:
-        poll.poll_id = poll_id[:64]
-    poll.option = chosen
-    poll.correct = chosen == int(question["correct"])
-    poll.points = float(question.get("points", 1)) if poll.correct else 0.0
-    poll.answered_at = now
-    session.add(poll)
-    if following < len(quiz.questions):
-        nxt = QuizPoll(
-            run_id=poll.run_id,
-            quiz_id=poll.quiz_id,
-            cohort_id=poll.cohort_id,
-            user_id=user_id,
-            question=following,
-            queued_at=now,
-        )
-        session.add(nxt)
-        envelope = Envelope(
-            chat_id=user_id,
-            user_id=user_id,
-            kind=POLL_KIND,
-            dedupe_key=poll_key(run.id, user_id, following, nxt.sends),
-            due_at=now,
-            not_after=run.closes_at,
-            payload=poll_payload(quiz, following, locale, programme.default_locale),
-        )
-    else:
-        earned = poll.points + sum(p.points for p in earlier)
-        total = sum(float(q.get("points", 1)) for q in quiz.questions)
-        with use_locale(locale):
-            text = _("✅ <b>{title}</b>: done. Your score: {points} / {total}.").format(
-                title=h(quiz_title(quiz, locale, programme.default_locale)),
-                points=_fraction(earned),
-                total=_fraction(total),
-            )
-        envelope = Envelope(
-            chat_id=user_id,
-            user_id=user_id,
-            kind=SCORE_KIND,
-            dedupe_key=f"qz:{run.id}:{user_id}:score",
-            due_at=now,
-            payload={"text": text},
-        )
-    await enqueue(session, [envelope], now)
-    await session.commit()
-    return Outcome.RECORDED
 
 
 @dataclass(frozen=True, slots=True)
