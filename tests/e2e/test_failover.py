@@ -1,5 +1,6 @@
 """Two replicas in webhook mode on PostgreSQL and Redis, behind a proxy; the leader is killed
-(SIGKILL) halfway through a 3,000-trainee announcement, and the other takes over.
+(SIGKILL) halfway through a 3,000-trainee announcement, and the other takes over: it finishes
+the announcement, and plans and sends the reminders of a session added while nobody led.
 
 The replicas are real ``trainee-bot run`` processes; the sandbox plays Telegram and a small
 round-robin proxy in front of them plays the reverse proxy.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +21,7 @@ from sqlmodel import col, select
 
 from bot.clock import SystemClock
 from bot.db.engine import create_engine, create_session_factory
-from bot.db.models import OutboxMessage
+from bot.db.models import OutboxMessage, TrainingSession
 from bot.services import announcements as ann
 from sandbox import Sandbox, SandboxUser
 from tests.delivery.conftest import add_cohort, add_programme, add_trainee
@@ -36,6 +38,9 @@ from tests.support.replicas import (
 TEXT = "The closing ceremony moves to 15:00"
 TRAINEES = 3000
 SEND_RATE = 300
+#: A second cohort, reminded one minute before a session added during the failover.
+REMINDED = 50
+SESSION_TITLE = "Closing questions with the trainers"
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -46,13 +51,19 @@ async def test_the_leader_dies_mid_announcement_and_the_other_replica_finishes_i
     engine = create_engine(database_url)
     factory = create_session_factory(engine)
     people = list(range(60_001, 60_001 + TRAINEES))
+    reminded = list(range(70_001, 70_001 + REMINDED))
     async with factory() as session:
         programme = await add_programme(session, "FAIL")
         cohort = await add_cohort(session, programme, "FAIL-1")
         for user_id in people:
             await add_trainee(session, cohort, user_id)
+        later = await add_cohort(session, programme, "FAIL-2")
+        later.reminder_offsets = [1]
+        session.add(later)
+        for user_id in reminded:
+            await add_trainee(session, later, user_id)
         await session.commit()
-        cohort_id = cohort.id or 0
+        cohort_id, later_id = cohort.id or 0, later.id or 0
 
     ports = [free_port(), free_port()]
     backends = [f"http://127.0.0.1:{port}" for port in ports]
@@ -96,6 +107,20 @@ async def test_the_leader_dies_mid_announcement_and_the_other_replica_finishes_i
             replicas[leader].send_signal(signal.SIGKILL)
             killed_at = time.monotonic()
             replicas[leader].wait(timeout=10)
+            # While nobody leads, a session is added whose reminder falls due in about half a
+            # minute: only the new leader's planner can queue it.
+            starts = datetime.now(UTC) + timedelta(seconds=90)
+            async with factory() as session:
+                session.add(
+                    TrainingSession(
+                        cohort_id=later_id,
+                        key="closing",
+                        titles={"en": SESSION_TITLE},
+                        starts_at=starts,
+                        ends_at=starts + timedelta(hours=1),
+                    )
+                )
+                await session.commit()
 
             async def took_over() -> bool:
                 return bool(await leads(http, ports[other]))
@@ -116,6 +141,19 @@ async def test_the_leader_dies_mid_announcement_and_the_other_replica_finishes_i
 
             await wait_for(settled, 60, "every row of the announcement to be settled")
 
+            def reminders_in() -> int:
+                return sum(
+                    1
+                    for chat in reminded
+                    if any(SESSION_TITLE in text for text in sandbox.delivered.get(chat, []))
+                )
+
+            async def all_reminded() -> bool:
+                return reminders_in() == REMINDED
+
+            await wait_for(all_reminded, 90, "the reminders of the session added meanwhile")
+            reminded_by = datetime.now(UTC)
+
             # The survivor still serves Telegram's pushes, through the proxy.
             late = SandboxUser(id=59_999, first_name="Late", language_code="en")
             await sandbox.send_text(late, "/start")
@@ -126,6 +164,12 @@ async def test_the_leader_dies_mid_announcement_and_the_other_replica_finishes_i
             await engine.dispose()
 
     assert takeover < 15
+    # Each trainee of the second cohort was reminded once, before the session started (a
+    # reminder is never sent after its session's start, so arriving is arriving in time).
+    assert reminded_by < starts
+    for chat in reminded:
+        texts = [t for t in sandbox.delivered.get(chat, []) if SESSION_TITLE in t]
+        assert len(texts) == 1, f"{chat} was reminded {len(texts)} times"
     received = {chat: sandbox.delivered.get(chat, []).count(TEXT) for chat in people}
     assert max(received.values()) == 1, "someone got the announcement twice"
     missed = [chat for chat, count in received.items() if count == 0]
@@ -140,4 +184,7 @@ async def test_the_leader_dies_mid_announcement_and_the_other_replica_finishes_i
     # so (never sent twice, never silently lost).
     assert set(missed) <= set(failed)
     assert len(missed) <= SEND_RATE // 10
-    print(f"\ntakeover {takeover:.1f} s; missed {len(missed)} of {TRAINEES}")
+    print(
+        f"\ntakeover {takeover:.1f} s; missed {len(missed)} of {TRAINEES}; "
+        f"reminded {REMINDED} by {(starts - reminded_by).total_seconds():.0f} s before the start"
+    )
