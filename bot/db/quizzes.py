@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, UniqueConstraint, and_, delete, or_
+from sqlalchemy import JSON, BigInteger, UniqueConstraint, and_, delete, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -80,7 +80,8 @@ class QuizPoll(SQLModel, table=True):
     user_id: int = Field(sa_type=BigInteger, index=True)
     #: The question's index (0-based).
     question: int
-    #: Telegram's poll id, once known (bound when the first answer to it arrives).
+    #: Telegram's poll id, once known (bound when the poll is sent, or by the first answer
+    #: to it when that comes before the sender wrote it down).
     poll_id: str | None = Field(default=None, max_length=64, unique=True)
     #: How many times the question was (re)sent.
     sends: int = 1
@@ -246,6 +247,33 @@ async def runs_with_quizzes(
         .where(col(QuizRun.id).in_(sorted(run_ids)))
     )
     return {run.id: (run, quiz, programme) for run, quiz, programme in rows.all() if run.id}
+
+
+async def bind_sent_poll(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    user_id: int,
+    question: int,
+    sends: int,
+    poll_id: str,
+) -> None:
+    """Write Telegram's id of a question's poll just sent (unless a vote bound it first, or the
+    question was sent again since)."""
+    taken = await session.exec(select(QuizPoll.id).where(QuizPoll.poll_id == poll_id[:64]))
+    if taken.first() is not None:
+        return
+    await session.execute(
+        update(QuizPoll)
+        .where(
+            col(QuizPoll.run_id) == run_id,
+            col(QuizPoll.user_id) == user_id,
+            col(QuizPoll.question) == question,
+            col(QuizPoll.sends) == sends,
+            col(QuizPoll.poll_id).is_(None),
+        )
+        .values(poll_id=poll_id[:64])
+    )
 
 
 async def polls_of_user(session: AsyncSession, user_id: int) -> list[QuizPoll]:

@@ -42,6 +42,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import metrics
 from bot.clock import Clock
 from bot.db import outbox as outbox_db
+from bot.db import quizzes as quizzes_db
 from bot.db.models import Cohort, OutboxMessage, User
 from bot.delivery.budget import BudgetLimits, Priority, RateBudget
 from bot.delivery.transport import Outcome, SendResult, Transport
@@ -316,6 +317,9 @@ class Sender:
             metrics.REMINDER_LATENESS.observe(max(0.0, (now - row.due_at).total_seconds()))
         if result.outcome is Outcome.SENT:
             self.sent_count += 1
+            bind = row.payload.get("bind_poll") if isinstance(row.payload, dict) else None
+            if result.poll_id and isinstance(bind, dict):
+                self._effects.append(_bind_poll(bind, result.poll_id))
             self._settle(
                 row,
                 status=outbox_db.SENT,
@@ -465,6 +469,24 @@ def _follow_migration(old: int, new: int) -> SideEffect:
             update(Cohort).where(col(Cohort.group_chat_id) == old).values(group_chat_id=new)
         )
         await outbox_db.move_chat(session, old, new)
+
+    return effect
+
+
+def _bind_poll(bind: dict[str, Any], poll_id: str) -> SideEffect:
+    """A quiz question's poll is bound to its Telegram id as soon as it is sent, so that a
+    vote is matched by id alone (and a vote in a forwarded copy, by someone else, is not
+    taken for that person's own question)."""
+
+    async def effect(session: AsyncSession) -> None:
+        await quizzes_db.bind_sent_poll(
+            session,
+            run_id=int(bind["run"]),
+            user_id=int(bind["user"]),
+            question=int(bind["question"]),
+            sends=int(bind.get("sends", 1)),
+            poll_id=poll_id,
+        )
 
     return effect
 

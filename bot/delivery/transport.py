@@ -54,6 +54,8 @@ class SendResult:
     retry_after: float = 0.0
     migrate_to: int | None = None
     error: str | None = None
+    #: Telegram's id of the poll sent (a quiz question), to be bound to the question at once.
+    poll_id: str | None = None
 
 
 class Documents(Protocol):
@@ -107,7 +109,7 @@ class AiogramTransport:
 
     async def deliver(self, chat_id: int, payload: dict[str, Any]) -> SendResult:
         try:
-            message_id = await self._send(chat_id, payload)
+            message_id, poll_id = await self._send(chat_id, payload)
         except TelegramRetryAfter as exc:
             return SendResult(Outcome.RETRY_AFTER, retry_after=float(exc.retry_after))
         except TelegramMigrateToChat as exc:
@@ -122,18 +124,19 @@ class AiogramTransport:
             return SendResult(Outcome.TRANSIENT, error=exc.message)
         except (TimeoutError, TelegramNetworkError, aiohttp.ClientError) as exc:
             return SendResult(Outcome.TRANSIENT, error=f"network: {exc}")
-        return SendResult(Outcome.SENT, message_id=message_id)
+        return SendResult(Outcome.SENT, message_id=message_id, poll_id=poll_id)
 
-    async def _send(self, chat_id: int, payload: dict[str, Any]) -> int | None:
+    async def _send(self, chat_id: int, payload: dict[str, Any]) -> tuple[int | None, str | None]:
+        """The message's id, and the poll's when it was one."""
         # The sender waited for the budget before this call and settles its outcome; making a
         # topic, sending again into a new one and the pin are calls of their own, and wait for
         # the budget like any other.
         if payload.get("action") == "retire_topic":
             await self._retire_topic(chat_id, payload)
-            return None
+            return None, None
         if "certificate_id" in payload:
             with prepaid():
-                return await self._send_certificate(chat_id, payload)
+                return await self._send_certificate(chat_id, payload), None
         thread = await self._thread(chat_id, payload)
         try:
             with prepaid():
@@ -157,7 +160,7 @@ class AiogramTransport:
                 )
             except (TelegramAPIError, TimeoutError, aiohttp.ClientError) as exc:
                 log.warning("message %s in %s not pinned: %s", message.message_id, chat_id, exc)
-        return message.message_id
+        return message.message_id, message.poll.id if message.poll else None
 
     async def _send_certificate(self, chat_id: int, payload: dict[str, Any]) -> int | None:
         """A document whose bytes the payload only names: sent by file id when Telegram has

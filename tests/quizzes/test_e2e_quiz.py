@@ -103,3 +103,37 @@ async def test_an_answer_after_the_quiz_closed_does_not_count(
     await sandbox.send_text(amina, "/quiz")
     listing = await sandbox.next_bot_message(amina.id)
     assert "Check: trade rules: 0 / 3" in listing.content
+
+
+async def test_a_vote_in_someone_elses_forwarded_poll_counts_for_no_one(
+    running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock
+) -> None:
+    amina = SandboxUser(id=8221, first_name="Amina", language_code="en")
+    bob = SandboxUser(id=8222, first_name="Bob", language_code="en")
+    starts = clock.now() + timedelta(hours=1)
+    async with running_bot.session_factory() as session:
+        cohort, _lecture = await cohort_with_quiz(session, starts, clock.now())
+        await add_trainee(session, amina.id, cohort, locale="en", first_name="Amina")
+        await add_trainee(session, bob.id, cohort, locale="en", first_name="Bob")
+    clock.advance(timedelta(hours=3))
+    await _plan(running_bot, clock, sandbox)
+    await sandbox.next_bot_message(amina.id)
+    amina_poll = await sandbox.next_bot_message(amina.id)
+    await sandbox.next_bot_message(bob.id)
+    bob_poll = await sandbox.next_bot_message(bob.id)
+    assert amina_poll.poll is not None and bob_poll.poll is not None
+
+    # Amina forwards her question to Bob, who answers it there (right, as it happens).
+    await sandbox.answer_poll(bob, [0], poll_id=amina_poll.poll["id"])
+    await sandbox.settle()
+    assert sandbox.bot_messages(bob.id)[-1] == bob_poll  # Bob's own question is still open
+    assert sandbox.bot_messages(amina.id)[-1] == amina_poll  # and so is Amina's
+    await sandbox.send_text(bob, "/quiz")
+    listing = await sandbox.next_bot_message(bob.id)
+    assert "Check: trade rules: 0 of 2 answered" in listing.content
+
+    # Each still answers their own question.
+    await sandbox.answer_poll(amina, [0], poll_id=amina_poll.poll["id"])
+    following = await sandbox.next_bot_message(amina.id)
+    assert following.poll is not None
+    assert following.poll["question"].startswith("2/2")

@@ -57,7 +57,15 @@ async def _queue_question(
                 dedupe_key=poll_key(run.id, poll.user_id, poll.question, poll.sends),
                 due_at=now,
                 not_after=run.closes_at,
-                payload=poll_payload(quiz, poll.question, locale, programme.default_locale),
+                payload=poll_payload(
+                    quiz,
+                    poll.question,
+                    locale,
+                    programme.default_locale,
+                    run_id=run.id,
+                    user_id=poll.user_id,
+                    sends=poll.sends,
+                ),
             )
         ],
         now,

@@ -43,8 +43,18 @@ def poll_key(run_id: int, user_id: int, question: int, sends: int = 1) -> str:
     return base if sends <= 1 else f"{base}:r{sends}"
 
 
-def poll_payload(quiz: Quiz, index: int, locale: str, default_locale: str) -> dict[str, Any]:
-    """One question as a ``sendPoll`` quiz payload in one language (the transport sends it)."""
+def poll_payload(
+    quiz: Quiz,
+    index: int,
+    locale: str,
+    default_locale: str,
+    *,
+    run_id: int,
+    user_id: int,
+    sends: int = 1,
+) -> dict[str, Any]:
+    """One question as a ``sendPoll`` quiz payload in one language (the transport sends it),
+    with what the sender needs to bind the poll's id to the question once it is sent."""
     question = quiz.questions[index]
     texts = question_in(question, locale, default_locale)
     total = len(quiz.questions)
@@ -57,7 +67,8 @@ def poll_payload(quiz: Quiz, index: int, locale: str, default_locale: str) -> di
     }
     if texts["explanation"]:
         poll["explanation"] = texts["explanation"]
-    return {"poll": poll}
+    bind = {"run": run_id, "user": user_id, "question": index, "sends": sends}
+    return {"poll": poll, "bind_poll": bind}
 
 
 def intro_text(quiz: Quiz, viewer: Viewer, closes_at: datetime) -> str:
@@ -190,7 +201,14 @@ async def _start_open_runs(session: AsyncSession, now: datetime) -> int:
                     dedupe_key=poll_key(run.id, person.user_id, 0),
                     due_at=now,
                     not_after=run.closes_at,
-                    payload=poll_payload(quiz, 0, viewer.locale, programme.default_locale),
+                    payload=poll_payload(
+                        quiz,
+                        0,
+                        viewer.locale,
+                        programme.default_locale,
+                        run_id=run.id,
+                        user_id=person.user_id,
+                    ),
                 )
             )
     await session.flush()

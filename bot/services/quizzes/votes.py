@@ -1,10 +1,10 @@
 """Answers to quiz polls: recorded once each, many in one short transaction.
 
-Telegram tells us of a vote with a ``poll_answer`` (poll id, voter, chosen options). The poll
-id is bound to the question it answers the first time it is heard of: the outbox writes a
-poll's outcome in batches, so an answer may arrive before anything is written; the question is
-then the voter's one question sent and not answered yet (each trainee has at most one at a time
-per quiz; the newest wins). Answers to polls we did not send, from someone else than the
+Telegram tells us of a vote with a ``poll_answer`` (poll id, voter, chosen options). The
+sender binds a poll's id to its question when it writes down the send; the outbox writes
+outcomes in batches, so an answer may come first, and the question is then the voter's one
+question sent and not answered yet (each trainee has at most one at a time per quiz; the newest
+wins). A vote in a poll bound to someone else (a forwarded question) counts for no one. Answers to polls we did not send, from someone else than the
 recipient, from someone no longer enrolled, to a closed quiz, a retracted vote and a second
 vote change nothing. An answered question queues the next one; the last one the score.
 
@@ -168,7 +168,15 @@ def _apply(batch: _Batch, vote: Vote) -> Outcome:
                 dedupe_key=poll_key(run.id, vote.user_id, following, nxt.sends),
                 due_at=vote.now,
                 not_after=run.closes_at,
-                payload=poll_payload(quiz, following, locale, programme.default_locale),
+                payload=poll_payload(
+                    quiz,
+                    following,
+                    locale,
+                    programme.default_locale,
+                    run_id=run.id,
+                    user_id=vote.user_id,
+                    sends=nxt.sends,
+                ),
             )
         )
         return Outcome.RECORDED
