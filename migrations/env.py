@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Final
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -47,7 +49,16 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+#: The key of the PostgreSQL advisory lock that migrations run under (any fixed number).
+MIGRATION_LOCK: Final = 7_140_219_001
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Replicas starting together: one migrates, the others wait here and then find the
+        # schema at head. The lock is the connection's, held until it is released below.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -55,8 +66,15 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if connection.dialect.name == "postgresql":
+            if connection.in_transaction():
+                connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
 
 
 async def run_migrations_online() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+
 import pytest
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
@@ -53,3 +57,26 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
         )
     await engine.dispose()
     assert diff == []
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_replicas_starting_together_migrate_once(database_url: str) -> None:
+    """Three replicas upgrading an empty database at the same moment (``trainee-bot migrate``
+    in three processes): one migrates, the others wait for it and find nothing left to do."""
+    await migrate.downgrade(database_url, "base")
+    env = {**os.environ, "DATABASE_URL": database_url}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "migrate",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for _ in range(3)
+    ]
+    outputs = [(await p.communicate())[0].decode() for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], outputs
+    assert await _tables(database_url) == set(SQLModel.metadata.tables)
