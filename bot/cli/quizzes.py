@@ -1,9 +1,11 @@
-"""``trainee-bot quiz import`` and ``quiz report``: a programme's quizzes, a cohort's scores.
+"""``trainee-bot quiz import``, ``quiz export`` and ``quiz report``: a programme's quizzes, a
+cohort's scores.
 
-Import stores a YAML file's quizzes (the shape of ``examples/quiz.yaml``) for a programme;
-importing it again changes nothing. A bad file is refused whole, each problem on its own line,
-exit 1, nothing changed. Report prints a cohort's quiz report (``--json`` as JSON, ``-o
-FILE.xlsx`` also as a workbook with a chart).
+Import stores a quiz file's quizzes (YAML in the shape of ``examples/quiz.yaml``, or a workbook
+like ``examples/quiz.xlsx``) for a programme; importing it again changes nothing. A bad file is
+refused whole, each problem on its own line, exit 1, nothing changed. Export writes a
+programme's quizzes as a workbook that imports back to the same quizzes. Report prints a
+cohort's quiz report (``--json`` as JSON, ``-o FILE.xlsx`` also as a workbook with a chart).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.config import Settings
 from bot.db import timetable as timetable_db
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from bot.services.quizzes.library import import_quizzes
+from bot.services.quizzes.library import export_quizzes, import_quizzes
 from bot.services.quizzes.report import build_report
 
 TITLE = "quizzes"
@@ -32,11 +34,18 @@ COMMANDS = ("quiz",)
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``quiz`` and its actions."""
-    parser = sub.add_parser("quiz", help="a programme's quizzes: import; a cohort's report")
+    parser = sub.add_parser("quiz", help="a programme's quizzes: import, export; a cohort's report")
     actions = parser.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
-    importing = actions.add_parser("import", help="store a YAML file's quizzes for a programme")
-    importing.add_argument("file", type=Path, help="the quiz file (see examples/quiz.yaml)")
+    importing = actions.add_parser(
+        "import", help="store a quiz file's quizzes (.yaml or .xlsx) for a programme"
+    )
+    importing.add_argument(
+        "file", type=Path, help="the quiz file (see examples/quiz.yaml, examples/quiz.xlsx)"
+    )
     importing.add_argument("--programme", help="the programme's code (else the file's)")
+    exporting = actions.add_parser("export", help="write a programme's quizzes as a workbook")
+    exporting.add_argument("--programme", required=True, help="the programme's code")
+    exporting.add_argument("-o", "--output", type=Path, required=True, help="the file (.xlsx)")
     report = actions.add_parser("report", help="a cohort's quiz scores")
     report.add_argument("--cohort", required=True, help="the cohort's code")
     report.add_argument("--json", action="store_true", help="print JSON")
@@ -68,6 +77,25 @@ async def _run_import(args: argparse.Namespace, settings: Settings, clock: Clock
             unchanged=len(result.unchanged),
         )
     )
+    return EXIT_OK
+
+
+async def _run_export(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    output: Path = args.output
+    if output.suffix.lower() != ".xlsx":
+        _err(_("The file name should end in .xlsx: {path}").format(path=output))
+        return EXIT_USAGE
+    async with app_context(settings) as context, context.session_factory() as session:
+        content = await export_quizzes(session, args.programme)
+    if content is None:
+        _err(_("No programme has the code {code}.").format(code=args.programme))
+        return EXIT_FAILED
+    try:
+        await asyncio.to_thread(output.write_bytes, content)
+    except OSError:
+        _err(_("Cannot write the file {path}.").format(path=output))
+        return EXIT_FAILED
+    print(_("Wrote {path}.").format(path=output))
     return EXIT_OK
 
 
@@ -106,7 +134,9 @@ async def run_command(
     """Run a ``quiz`` command; None when the command is not one of these."""
     if getattr(args, "command", None) != "quiz":
         return None
-    run = {"import": _run_import, "report": _run_report}.get(args.quiz_command)
+    run = {"import": _run_import, "export": _run_export, "report": _run_report}.get(
+        args.quiz_command
+    )
     if run is None:
         return None
     with use_locale(settings.default_locale):

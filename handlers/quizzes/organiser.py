@@ -1,5 +1,6 @@
-"""Quizzes for organisers: a quiz file (YAML with ``quizzes:``) sent to the bot is checked and
-previewed, and stored on Confirm; ``/quiz_report [COHORT]``, the report and its workbook.
+"""Quizzes for organisers: a quiz file (YAML with ``quizzes:``, or a workbook with the sheets
+``quizzes`` and ``questions``) sent to the bot is checked and previewed, and stored on
+Confirm; ``/quiz_report [COHORT]``, the report and its workbook.
 
 The file's programme is the caption when there is one, else the file's ``programme:``, else the
 only programme the organiser runs.
@@ -20,7 +21,7 @@ from bot.clock import Clock
 from bot.i18n import gettext as _
 from bot.services import programmes, roles
 from bot.services import registration as reg
-from bot.services.quizzes import files
+from bot.services.quizzes import reading
 from bot.services.quizzes.library import describe, import_quizzes
 from bot.services.quizzes.report import build_report
 from handlers.filters import IsAnyAdmin
@@ -39,10 +40,10 @@ MAX_FILE_BYTES = 1_000_000
 
 
 def quiz_document() -> KindOfDocument:
-    """A document that is a quiz file (YAML with ``quizzes:``)."""
+    """A document that is a quiz file (YAML with ``quizzes:``, or its workbook)."""
     return KindOfDocument(
-        (".yaml", ".yml"),
-        files.looks_like_quizzes,
+        (".yaml", ".yml", ".xlsx"),
+        reading.looks_like_quizzes,
         max_bytes=MAX_FILE_BYTES,
         default_name="quiz.yaml",
     )
@@ -60,7 +61,7 @@ async def on_quiz_file(
     summaries = await programmes.summarise(session, admin_scope)
     codes = {p.code for p in summaries}
     caption = (message.caption or "").strip()
-    named = files.parse_quizzes(file_bytes).programme if not caption else None
+    named = reading.read_quiz_file(file_bytes).programme if not caption else None
     code = programme_for_file(codes, caption, named)
     if code is None:
         listed = ", ".join(h(p.code) for p in summaries[:20]) or "—"

@@ -20,6 +20,7 @@ from tests.support.settings import cli_environment
 from tests.timetable.support import add_trainee
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "quiz.yaml"
+WORKBOOK = EXAMPLE.with_suffix(".xlsx")
 
 
 async def _seed(database_url: str) -> None:
@@ -70,3 +71,36 @@ def test_import_and_report(
     assert getattr(sheet, "_charts", None)  # the share correct, as a chart
     assert main(["quiz", "report", "--cohort", "NOPE"]) == 1
     assert "There is no cohort NOPE." in capsys.readouterr().err
+
+
+def test_import_a_workbook_and_export_it_back(
+    seeded: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["quiz", "import", str(WORKBOOK)]) == 0
+    assert "Quizzes: 2 new, 0 updated, 0 unchanged." in capsys.readouterr().out
+    assert main(["quiz", "import", str(EXAMPLE)]) == 0
+    assert "0 new, 0 updated, 2 unchanged." in capsys.readouterr().out
+    exported = tmp_path / "quizzes.xlsx"
+    assert main(["quiz", "export", "--programme", "DIGITRADE-2027", "-o", str(exported)]) == 0
+    assert f"Wrote {exported}." in capsys.readouterr().out
+    assert load_workbook(exported).sheetnames == ["quizzes", "questions"]
+    # Two files gave the quizzes their places (rules first and digital-economy first); the
+    # export lists all three in one order, so importing it moves two and changes no text.
+    assert main(["quiz", "import", str(exported)]) == 0
+    assert "Quizzes: 0 new, 2 updated, 1 unchanged." in capsys.readouterr().out
+    assert main(["quiz", "export", "--programme", "DIGITRADE-2027", "-o", str(exported)]) == 0
+    capsys.readouterr()
+    assert main(["quiz", "import", str(exported)]) == 0
+    assert "0 new, 0 updated, 3 unchanged." in capsys.readouterr().out
+
+    book = load_workbook(WORKBOOK)
+    book["questions"]["I2"] = 7  # correct, on digital-economy's first question's English row
+    bad = tmp_path / "bad.xlsx"
+    book.save(bad)
+    assert main(["quiz", "import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "The file was not imported; nothing changed." in err
+    assert "Sheet “questions”, row 3, column “correct”: “3” here but “7” on row 2." in err
+    assert main(["quiz", "export", "--programme", "NOPE", "-o", str(exported)]) == 1
+    assert "No programme has the code NOPE." in capsys.readouterr().err
+    assert main(["quiz", "export", "--programme", "DIGITRADE-2027", "-o", "x.csv"]) == 2

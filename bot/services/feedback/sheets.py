@@ -111,12 +111,12 @@ def join_values(values: Sequence[str]) -> str:
     return ("\n" if any(";" in value for value in values) else "; ").join(values)
 
 
-def _column_name(header: str) -> str:
+def column_name(header: str) -> str:
     name = _SPACES.sub("_", header.strip().casefold())
     return _ALIASES.get(name, name)
 
 
-def _sheets(data: bytes) -> dict[str, Rows]:
+def read_sheets(data: bytes) -> dict[str, Rows]:
     """The workbook's sheets by name (case folded), each as (row number, cell texts)."""
     # Imported here: only a forms upload needs openpyxl, not every process of the bot.
     from openpyxl import load_workbook
@@ -163,7 +163,7 @@ def sheet_names(data: bytes) -> set[str]:
 def read_workbook(data: bytes, checker: Checker) -> list[RawForm]:
     """The workbook's forms as written; problems go to ``checker``."""
     try:
-        sheets = _sheets(data)
+        sheets = read_sheets(data)
     except Exception as error:
         # openpyxl raises many kinds of errors for damaged or foreign zip files.
         reason = " ".join(str(error).split())[:200] or type(error).__name__
@@ -189,7 +189,7 @@ def _header(
 ) -> tuple[int, list[str]] | None:
     """The header's position in ``rows`` and its column names."""
     for position, (_number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        names = [_column_name(cell) for cell in cells]
+        names = [column_name(cell) for cell in cells]
         if all(column in names for column in required):
             return position, names
     checker.refuse(
@@ -245,7 +245,7 @@ def _read_forms(rows: Rows, checker: Checker) -> dict[str, RawForm] | None:
         written = cell(columns["when"])
         values = split_values(cell(columns["after"])) if "after" in columns else []
         if written:
-            trigger = _TRIGGERS.get(_column_name(written), written)
+            trigger = _TRIGGERS.get(column_name(written), written)
             form.when = RawWhen(trigger, [Raw(value, place) for value in values], place)
         key = form.fields["id"].text if "id" in form.fields else f"\0{unnamed}"
         unnamed += 1

@@ -7,12 +7,16 @@ programme's code) and ``quizzes``, a list. Each quiz has a ``key``, ``titles`` p
 list per language, the same count in every language), ``correct`` (the right option, counted
 from 1 as the file shows them), ``explanation`` (optional) and ``points`` (default 1).
 
-Every problem is reported, naming the quiz, the question and the field; a file with any problem
-is refused whole. The limits are Telegram's for ``sendPoll``.
+A workbook (``examples/quiz.xlsx``, its layout in :mod:`bot.services.quizzes.sheets`) is read
+into the same quizzes and checked the same way (:mod:`bot.services.quizzes.reading` tells the
+two apart). Every problem is reported, naming the quiz, the question and the field (in a
+workbook: the sheet, the row and the column); a file with any problem is refused whole. The
+limits are Telegram's for ``sendPoll``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -31,6 +35,12 @@ EXPLANATION_MAX: Final = 200
 EXPLANATION_LINE_FEEDS: Final = 2
 KEY_MAX: Final = 64
 OPEN_HOURS_MAX: Final = 24 * 30
+
+#: Where a field was written, as the start of a problem's text (naming the quiz and the
+#: question too): called with the quiz's number in the file, the question's (None for the
+#: quiz's own fields) and the field's name; None says "name the quiz, the question and the
+#: field" (YAML), an empty text "already reported where it was read".
+Locate = Callable[[int, int | None, str], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,22 +70,41 @@ class QuizFile:
         return not self.errors and bool(self.quizzes)
 
 
-def looks_like_quizzes(data: bytes, filename: str) -> bool:
-    """A YAML file whose top level has ``quizzes:`` (the upload flow's test)."""
+def looks_like_quiz_yaml(data: bytes, filename: str) -> bool:
+    """A YAML file whose top level has ``quizzes:``."""
     if not filename.lower().endswith((".yaml", ".yml")):
         return False
     return b"\nquizzes:" in b"\n" + data[:20000]
 
 
 class _Where:
-    def __init__(self, errors: list[str], quiz: str, question: int | None = None) -> None:
+    def __init__(
+        self,
+        errors: list[str],
+        quiz: str,
+        question: int | None = None,
+        *,
+        number: int = 0,
+        locate: Locate | None = None,
+    ) -> None:
         self.errors, self.quiz, self.question = errors, quiz, question
+        self.number, self.locate = number, locate
+
+    def at(self, question: int) -> _Where:
+        """The same quiz, one of its questions."""
+        return _Where(self.errors, self.quiz, question, number=self.number, locate=self.locate)
 
     def add(self, field_name: str, message: str) -> None:
         place = _("quiz {quiz}").format(quiz=self.quiz)
         if self.question is not None:
             place += ", " + _("question {n}").format(n=self.question)
-        self.errors.append(f"{place}, {field_name}: {message}")
+        cell = self.locate(self.number, self.question, field_name) if self.locate else None
+        if cell == "":
+            return
+        if cell is not None:
+            self.errors.append(f"{cell}: {message}")
+        else:
+            self.errors.append(f"{place}, {field_name}: {message}")
 
 
 def _texts(where: _Where, name: str, raw: Any, *, required: bool, limit: int) -> dict[str, str]:
@@ -197,12 +226,14 @@ def _question(where: _Where, raw: Any) -> dict[str, Any] | None:
     }
 
 
-def _quiz(errors: list[str], raw: Any, n: int, seen: set[str]) -> QuizSpec | None:
+def _quiz(
+    errors: list[str], raw: Any, n: int, seen: set[str], locate: Locate | None
+) -> QuizSpec | None:
     if not isinstance(raw, dict):
         errors.append(_("quiz {n}: expected a mapping").format(n=n))
         return None
     key = str(raw.get("key") or "").strip()
-    where = _Where(errors, key or f"#{n}")
+    where = _Where(errors, key or f"#{n}", number=n, locate=locate)
     if not key:
         where.add("key", _("missing"))
     elif len(key) > KEY_MAX:
@@ -234,7 +265,7 @@ def _quiz(errors: list[str], raw: Any, n: int, seen: set[str]) -> QuizSpec | Non
         where.add("questions", _("missing (a list)"))
     else:
         for index, item in enumerate(questions_raw, 1):
-            question = _question(_Where(errors, where.quiz, index), item)
+            question = _question(where.at(index), item)
             if question is not None:
                 questions.append(question)
     return QuizSpec(
@@ -248,8 +279,19 @@ def _quiz(errors: list[str], raw: Any, n: int, seen: set[str]) -> QuizSpec | Non
     )
 
 
+def check_quizzes(result: QuizFile, raws: Sequence[Any], locate: Locate | None = None) -> None:
+    """Check quizzes as written (YAML's shape) into ``result``: its quizzes, or its errors."""
+    seen: set[str] = set()
+    for n, raw in enumerate(raws, 1):
+        spec = _quiz(result.errors, raw, n, seen, locate)
+        if spec is not None:
+            result.quizzes.append(spec)
+    if not result.quizzes and not result.errors:
+        result.errors.append(_("The file has no quizzes."))
+
+
 def parse_quizzes(data: bytes) -> QuizFile:
-    """Read a quiz file; any problem refuses it whole (``errors``)."""
+    """Read a YAML quiz file; any problem refuses it whole (``errors``)."""
     result = QuizFile()
     try:
         root = yaml.safe_load(data.decode("utf-8-sig"))
@@ -266,11 +308,5 @@ def parse_quizzes(data: bytes) -> QuizFile:
         return result
     programme = root.get("programme")
     result.programme = str(programme).strip() if programme else None
-    seen: set[str] = set()
-    for n, raw in enumerate(root["quizzes"], 1):
-        spec = _quiz(result.errors, raw, n, seen)
-        if spec is not None:
-            result.quizzes.append(spec)
-    if not result.quizzes and not result.errors:
-        result.errors.append(_("The file has no quizzes."))
+    check_quizzes(result, root["quizzes"])
     return result

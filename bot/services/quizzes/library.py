@@ -1,4 +1,5 @@
-"""Importing quiz files into a programme (idempotent) and the texts in a reader's language."""
+"""Importing quiz files into a programme (idempotent), exporting them as a workbook, and the
+texts in a reader's language."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from bot.db import quizzes as quiz_db
 from bot.db import registration as registration_db
 from bot.db.quizzes import Quiz
 from bot.i18n import gettext as _
-from bot.services.quizzes.files import QuizFile, parse_quizzes
+from bot.services.quizzes import sheets
+from bot.services.quizzes.files import QuizFile, QuizSpec
+from bot.services.quizzes.reading import read_quiz_file
 
 
 @dataclass(slots=True)
@@ -66,7 +69,7 @@ async def import_quizzes(
     """Import a quiz file into a programme (the file's ``programme`` if none given); commits
     only when the whole file is good. Importing the same file again changes nothing."""
     result = ImportResult()
-    parsed: QuizFile = parse_quizzes(data)
+    parsed: QuizFile = read_quiz_file(data)
     if parsed.errors:
         result.errors = parsed.errors
         return result
@@ -124,6 +127,29 @@ async def import_quizzes(
     else:
         await session.commit()
     return result
+
+
+def spec_of(quiz: Quiz) -> QuizSpec:
+    """A stored quiz as a file would give it."""
+    return QuizSpec(
+        key=quiz.key,
+        titles=dict(quiz.titles),
+        attach=quiz.attach,
+        session_ref=quiz.session_ref,
+        delay_minutes=quiz.delay_minutes,
+        open_hours=quiz.open_hours,
+        questions=list(quiz.questions),
+    )
+
+
+async def export_quizzes(session: AsyncSession, programme_code: str) -> bytes | None:
+    """The programme's quizzes as a workbook (:mod:`bot.services.quizzes.sheets`), read back
+    to the same quizzes; None when no programme has this code."""
+    programme = await registration_db.get_programme_by_code(session, programme_code)
+    if programme is None or programme.id is None:
+        return None
+    quizzes = await quiz_db.quizzes_of_programme(session, programme.id)
+    return sheets.workbook_bytes([spec_of(quiz) for quiz in quizzes], programme.code)
 
 
 def describe(result: ImportResult, code: str, *, done: bool) -> str:
