@@ -35,7 +35,6 @@ from pydantic import SecretStr
 
 from bot.app import SANDBOX_TOKEN, Application, application
 from bot.cli.attendance import describe_import
-from bot.cli.certificates import describe_plan
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import certificates as certificates_db
@@ -61,6 +60,7 @@ from bot.i18n import use_locale
 from bot.scheduling import jobs
 from bot.services.attendance import classroom
 from bot.services.certificates import codes, issuing
+from bot.services.certificates.plans import describe_plan
 from bot.services.certificates.render import FontsMissing
 from bot.services.roster import importing as roster_import
 from sandbox import Limits, Sandbox, SandboxChat, SandboxUser, TranscriptEntry

@@ -55,6 +55,8 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("results", N_("What trainees said in the feedback forms")),
     ("quiz_report", N_("How a cohort did in the quizzes")),
     ("completion", N_("Who completed, and who is at risk")),
+    ("certificates", N_("Issue a cohort's certificates")),
+    ("certificate_revoke", N_("Revoke a certificate")),
     ("grant", N_("Give someone a role in a programme")),
     ("revoke", N_("Take a role away")),
 ]

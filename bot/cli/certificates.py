@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from bot.services.certificates import codes, issuing, verifying
+from bot.services.certificates.plans import describe_plan
 from bot.services.certificates.render import FontsMissing
 
 TITLE = "certificates"
@@ -66,35 +67,6 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def describe_plan(plan: issuing.IssuePlan, dry_run: bool) -> str:
-    """What issuing did (or would do), in the current locale."""
-    lines = []
-    if dry_run:
-        lines.append(
-            _("Would issue {n} certificates for {cohort}.").format(
-                n=len(plan.issue), cohort=plan.cohort_code
-            )
-        )
-        lines += [f"  {name}" for name in plan.issue]
-    else:
-        lines.append(
-            _("Issued {n} certificates for {cohort}; {queued} queued to send.").format(
-                n=len(plan.issue), cohort=plan.cohort_code, queued=plan.queued
-            )
-        )
-        lines += [f"  {name}: {code}" for name, code in plan.codes.items()]
-    if plan.already:
-        lines.append(
-            _("Already issued (use --reissue to send again): {names}").format(
-                names=", ".join(plan.already)
-            )
-        )
-    if plan.refused:
-        lines.append(_("Refused:"))
-        lines += [f"  {name}: {why}" for name, why in plan.refused]
-    return "\n".join(lines)
-
-
 async def _issue(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     async with app_context(settings) as context, context.session_factory() as session:
         try:
@@ -112,7 +84,7 @@ async def _issue(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
         except FontsMissing as exc:
             _err(str(exc))
             return EXIT_FAILED
-    print(describe_plan(plan, args.dry_run))
+    print(describe_plan(plan, args.dry_run, already_hint=_("use --reissue to send again")))
     return EXIT_OK
 
 

@@ -56,12 +56,12 @@ def test_issue_verify_revoke(seeded: list[int], capsys: pytest.CaptureFixture[st
 
     assert main(["certificates", "issue", "--cohort", "CLI-A", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "Would issue 1 certificates for CLI-A." in out
+    assert "Would issue 1 certificate for CLI-A." in out
     assert "did not complete the programme" in out
 
     assert main(["certificates", "issue", "--cohort", "CLI-A"]) == 0
     out = capsys.readouterr().out
-    assert "Issued 1 certificates for CLI-A; 1 queued to send." in out
+    assert "Issued 1 certificate for CLI-A; 1 queued to send." in out
     code = out.split("\n")[1].rsplit(": ", 1)[1].strip()
     assert len(code) == 11
     assert code[5] == "-"

@@ -281,7 +281,7 @@ def test_demo_quiz_completion_certificate_and_verification(tmp_path: Path) -> No
     assert "0 of 1 completed, 1 at risk" in table
     assert "Session Opening Ceremony and Programme Briefing missed" in table
     assert "completes DT27-A by exception: followed the recordings" in excepted
-    assert "Issued 1 certificates for DT27-A; 1 queued to send." in issued
+    assert "Issued 1 certificate for DT27-A; 1 queued to send." in issued
     assert "bot → Amina> [file: certificate-DT27-A-" in issued
     # Anyone checks it with the link of its QR code.
     assert "Holder: Amina Nakato" in verified

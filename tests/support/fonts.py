@@ -25,3 +25,16 @@ def require_fonts() -> charts.FontsStatus:
             "apt-get install fonts-noto-core fonts-noto-cjk"
         )
     pytest.skip(f"the {missing} fonts are not installed (fonts-noto-core, fonts-noto-cjk)")
+
+
+def require_certificate_fonts(families: list[str] | None = None) -> None:
+    """Skip (or fail under ``REQUIRE_FONTS``) unless the fonts the certificates need for
+    ``families`` (the Latin ones by default) are installed."""
+    from bot.services.certificates import render
+
+    try:
+        render.check_fonts(families or ["sans"])
+    except render.FontsMissing as exc:
+        if os.environ.get("REQUIRE_FONTS"):
+            pytest.fail(f"The certificates' fonts are required (REQUIRE_FONTS): {exc}")
+        pytest.skip(f"the certificates' fonts are not installed: {exc}")

@@ -70,6 +70,7 @@ def test_routers_match_in_order() -> None:
         "announcements",
         "attendance.trainer",
         "completion",
+        "certificates.organiser",
         "certificates",
         "registration.codes",
         "registration.form",

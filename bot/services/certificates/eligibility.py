@@ -1,12 +1,46 @@
-"""Who of a cohort may have a certificate: those the completion rule says completed."""
+"""Who of a cohort may have a certificate: those the completion rule says completed; the
+others are refused with the parts of the rule they did not meet."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.completion.standings import cohort_standings
+from bot.i18n import gettext as _
+from bot.services.completion.report import part_figure, part_label
+from bot.services.completion.standings import Standing, cohort_standings
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """The cohort's trainees against the rule: who completed, and why the others did not."""
+
+    #: user id -> the exception that let them complete (None: they met every part)
+    completed: dict[int, str | None]
+    #: user id -> why not, in the current locale
+    refused: dict[int, str]
+
+
+def refusal(standing: Standing) -> str:
+    """Why a trainee may not have a certificate: the parts of the rule not met."""
+    missed = [f"{part_label(part)} {part_figure(part)}" for part in standing.parts if not part.met]
+    if not missed:
+        return _("did not complete the programme")
+    return _("did not complete the programme: {parts}").format(parts="; ".join(missed))
+
+
+async def eligibility(session: AsyncSession, cohort_id: int, now: datetime) -> Eligibility:
+    """Who of the cohort completed (an exception included), and why the others did not."""
+    completed: dict[int, str | None] = {}
+    refused: dict[int, str] = {}
+    for standing in await cohort_standings(session, cohort_id, now):
+        if standing.completed:
+            completed[standing.user_id] = standing.exception
+        else:
+            refused[standing.user_id] = refusal(standing)
+    return Eligibility(completed, refused)
 
 
 async def completed_users(
@@ -14,8 +48,4 @@ async def completed_users(
 ) -> dict[int, str | None]:
     """The cohort's trainees who completed, by user id, each with the exception that let them
     complete (None when they met every part of the programme's rule)."""
-    return {
-        standing.user_id: standing.exception
-        for standing in await cohort_standings(session, cohort_id, now)
-        if standing.completed
-    }
+    return (await eligibility(session, cohort_id, now)).completed

@@ -5,10 +5,19 @@ through the outbox as a document (the payload names the certificate; the transpo
 the bytes, see :mod:`.files`), captioned in the trainee's language. Issuing again queues
 nothing for those who already have one, unless ``reissue``: then the same code is rendered
 again and sent again.
+
+Each plan carries a ``token``: a digest of whom it covers and of the certificates they hold.
+A confirmation names the token it saw (:class:`PlanChanged` when the cohort moved on since),
+and issuing to one cohort runs one at a time in this process, so a button pressed twice, or
+a stale preview, never issues twice nor to anyone the preview did not show.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import weakref
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -22,14 +31,15 @@ from bot.db import timetable as timetable_db
 from bot.db import users as users_db
 from bot.db.certificates import Certificate, CertificateStatus
 from bot.db.models import Cohort, Programme
-from bot.delivery.outbox import Envelope, Waker, enqueue
+from bot.delivery.outbox import Envelope, enqueue
+from bot.delivery.outbox import Waker as Waker
 from bot.i18n import babel_locale, use_locale
 from bot.i18n import gettext as _
 from bot.markup import h
 from bot.services import people
 from bot.services.attendance.marking import held_sessions
 from bot.services.certificates import codes
-from bot.services.certificates.eligibility import completed_users
+from bot.services.certificates.eligibility import eligibility
 from bot.services.certificates.render import CertificateContent, render_many_async
 from bot.services.roster.importing import bot_username
 from bot.services.timetable.views import pick_title
@@ -108,10 +118,41 @@ class IssuePlan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     queued: int = 0
     codes: dict[str, str] = field(default_factory=dict)
+    #: The cohort's programme (whose organisers may issue) and the plan's digest.
+    programme_id: int = 0
+    token: str = ""
 
 
 class IssueError(Exception):
     """Issuing cannot start (no such cohort); ``str()`` says why."""
+
+
+class PlanChanged(IssueError):
+    """The cohort's plan is no longer the one confirmed; nothing was issued."""
+
+
+#: One issue at a time per cohort (by id) in this process, per event loop.
+_cohort_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _cohort_lock(cohort_id: int) -> asyncio.Lock:
+    locks = _cohort_locks.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(cohort_id, asyncio.Lock())
+
+
+def plan_token(
+    trainee_ids: list[int], completed: Collection[int], issued: dict[int, Certificate]
+) -> str:
+    """A short digest of who completed, who did not, and each certificate's version: any
+    completion, issue or re-issue in the cohort changes it."""
+    parts = sorted(
+        f"{user_id}:{int(user_id in completed)}:"
+        f"{issued[user_id].version if user_id in issued else 0}"
+        for user_id in trainee_ids
+    )
+    return hashlib.sha256(",".join(parts).encode()).hexdigest()[:12]
 
 
 async def _new_code(session: AsyncSession) -> str:
@@ -139,25 +180,66 @@ async def issue(
     dry_run: bool = False,
     reissue: bool = False,
     sender: Waker | None = None,
+    expected: str | None = None,
+    on_start: Callable[[IssuePlan], Awaitable[None]] | None = None,
 ) -> IssuePlan:
-    """Issue certificates to the cohort's trainees who completed; commits unless ``dry_run``."""
+    """Issue certificates to the cohort's trainees who completed; commits unless ``dry_run``.
+
+    With ``expected`` (the token of the plan someone confirmed), raises :class:`PlanChanged`
+    and issues nothing when the plan is no longer that one. ``on_start`` hears the plan once
+    it is checked, before the rendering (which takes a while). Refusals are in the current
+    locale.
+    """
     cohort = await timetable_db.cohort_by_code(session, cohort_code)
     if cohort is None or cohort.id is None:
         raise IssueError(_("There is no cohort {code}.").format(code=cohort_code))
+    if dry_run:
+        return await _issue(session, settings, cohort, now, True, reissue, sender, expected, None)
+    async with _cohort_lock(cohort.id):
+        return await _issue(
+            session, settings, cohort, now, False, reissue, sender, expected, on_start
+        )
+
+
+async def _issue(
+    session: AsyncSession,
+    settings: Settings,
+    cohort: Cohort,
+    now: datetime,
+    dry_run: bool,
+    reissue: bool,
+    sender: Waker | None,
+    expected: str | None,
+    on_start: Callable[[IssuePlan], Awaitable[None]] | None,
+) -> IssuePlan:
+    assert cohort.id is not None
     pair = await timetable_db.cohort_with_programme(session, cohort.id)
     assert pair is not None
     programme: Programme = pair[1]
-    plan = IssuePlan(cohort_code=cohort.code)
-    completed = await completed_users(session, cohort.id, now)
+    standing = await eligibility(session, cohort.id, now)
+    completed = standing.completed
     issued = await certificates_db.of_cohort(session, cohort.id)
+    trainees = await attendance_db.cohort_trainees(session, cohort.id)
+    plan = IssuePlan(
+        cohort_code=cohort.code,
+        programme_id=programme.id or 0,
+        token=plan_token([t.user_id for t in trainees], completed, issued),
+    )
+    if expected is not None and expected != plan.token:
+        await session.rollback()
+        raise PlanChanged(
+            _("The certificates of {code} have changed since the preview.").format(
+                code=plan.cohort_code
+            )
+        )
     hours = await cohort_hours(session, cohort.id, now)
     username = await bot_username(session, settings)
     envelopes: list[Envelope] = []
     made: list[tuple[Certificate, CertificateContent, str]] = []
-    for trainee in await attendance_db.cohort_trainees(session, cohort.id):
+    for trainee in trainees:
         if trainee.user_id not in completed:
-            with use_locale(settings.default_locale):
-                plan.refused.append((trainee.name, _("did not complete the programme")))
+            why = standing.refused.get(trainee.user_id) or _("did not complete the programme")
+            plan.refused.append((trainee.name, why))
             continue
         existing = issued.get(trainee.user_id)
         if existing is not None and not reissue:
@@ -204,6 +286,8 @@ async def issue(
         certificate.file_id = None
         plan.codes[trainee.name] = codes.shown(certificate.code)
         made.append((certificate, content, _caption(locale, title)))
+    if on_start is not None and not dry_run:
+        await on_start(plan)
     # One batch: the fonts are prepared once for every page (see render_many).
     pdfs = await render_many_async([content for _c, content, _caption_ in made])
     for (certificate, _content, caption), pdf in zip(made, pdfs, strict=True):
@@ -291,6 +375,20 @@ async def revoke(
     if sender is not None:
         sender.wake()
     return certificate
+
+
+async def certificate_by_code(session: AsyncSession, code_text: str) -> Certificate | None:
+    """The certificate with this code as typed (any case, with or without the dash)."""
+    code = codes.normalise(code_text)
+    return None if code is None else await certificates_db.by_code(session, code)
+
+
+async def programme_of(session: AsyncSession, certificate: Certificate) -> int | None:
+    """The id of the programme the certificate's cohort belongs to (None: cohort gone)."""
+    if certificate.cohort_id is None:
+        return None
+    pair = await timetable_db.cohort_with_programme(session, certificate.cohort_id)
+    return None if pair is None else pair[1].id
 
 
 async def certificates_of(session: AsyncSession, user_id: int) -> list[Certificate]:
