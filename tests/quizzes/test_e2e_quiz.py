@@ -121,7 +121,8 @@ async def test_a_vote_in_someone_elses_forwarded_poll_counts_for_no_one(
     amina_poll = await sandbox.next_bot_message(amina.id)
     await sandbox.next_bot_message(bob.id)
     bob_poll = await sandbox.next_bot_message(bob.id)
-    assert amina_poll.poll is not None and bob_poll.poll is not None
+    assert amina_poll.poll is not None
+    assert bob_poll.poll is not None
 
     # Amina forwards her question to Bob, who answers it there (right, as it happens).
     await sandbox.answer_poll(bob, [0], poll_id=amina_poll.poll["id"])

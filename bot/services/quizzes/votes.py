@@ -4,9 +4,10 @@ Telegram tells us of a vote with a ``poll_answer`` (poll id, voter, chosen optio
 sender binds a poll's id to its question when it writes down the send; the outbox writes
 outcomes in batches, so an answer may come first, and the question is then the voter's one
 question sent and not answered yet (each trainee has at most one at a time per quiz; the newest
-wins). A vote in a poll bound to someone else (a forwarded question) counts for no one. Answers to polls we did not send, from someone else than the
-recipient, from someone no longer enrolled, to a closed quiz, a retracted vote and a second
-vote change nothing. An answered question queues the next one; the last one the score.
+wins). A vote in a poll bound to someone else (a forwarded question) counts for no one.
+Answers to polls we did not send, from someone no longer enrolled, to a closed quiz, a
+retracted vote and a second vote change nothing either. An answered question queues the next
+one; the last one the score.
 
 A cohort answers together (the quiz opens for everyone at once), so answers are written in
 batches (:class:`VoteWriter`): each answer waits for the commit of the batch that holds it, so
