@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,49 @@ def test_issue_verify_revoke(seeded: list[int], capsys: pytest.CaptureFixture[st
     assert "not a certificate code" in capsys.readouterr().err
     assert main(["certificates", "verify", "ZZZZZ-ZZZZZ"]) == 1
     assert "There is no certificate with the code ZZZZZ-ZZZZZ" in capsys.readouterr().err
+
+
+async def _seed_attended(database_url: str, code: str, *, ended: bool) -> None:
+    """A cohort whose two trainees attended its one held session; it has ended or it runs on
+    (a session still to come)."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            setup = await cohort_with_people(session, code, range(0, 2), programme_code=code)
+            held = await add_session(session, setup.cohort, PAST, key="held")
+            if ended:
+                setup.cohort.ends_on = date(2024, 3, 9)
+                session.add(setup.cohort)
+            else:
+                await add_session(session, setup.cohort, at("2099-03-08 11:00"), key="to-come")
+            assert setup.cohort.id is not None
+            for user_id in setup.user_ids:
+                await attendance_db.set_mark(
+                    session,
+                    session_id=held,
+                    cohort_id=setup.cohort.id,
+                    user_id=user_id,
+                    status="present",
+                    source="trainer",
+                    set_by=None,
+                    now=PAST,
+                )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("ended", [False, True])
+def test_issuing_before_the_cohort_ends_says_so(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    ended: bool,
+) -> None:
+    cli_environment(monkeypatch, database_url, tmp_path)
+    asyncio.run(_seed_attended(database_url, "CLI-B", ended=ended))
+    assert main(["certificates", "issue", "--cohort", "CLI-B", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Would issue 2 certificates for CLI-B." in out
+    assert ("The cohort has not ended" in out) is not ended

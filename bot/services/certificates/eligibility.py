@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import gettext as _
 from bot.services.completion.report import part_figure, part_label
-from bot.services.completion.standings import Standing, cohort_standings
+from bot.services.completion.standings import Standing, completion_of_cohort
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,8 @@ class Eligibility:
     completed: dict[int, str | None]
     #: user id -> why not, in the current locale
     refused: dict[int, str]
+    #: Whether the cohort has ended: before, "completed" means every part met so far.
+    ended: bool = True
 
 
 def refusal(standing: Standing) -> str:
@@ -35,12 +37,13 @@ async def eligibility(session: AsyncSession, cohort_id: int, now: datetime) -> E
     """Who of the cohort completed (an exception included), and why the others did not."""
     completed: dict[int, str | None] = {}
     refused: dict[int, str] = {}
-    for standing in await cohort_standings(session, cohort_id, now):
+    table = await completion_of_cohort(session, cohort_id, now)
+    for standing in table.standings if table is not None else []:
         if standing.completed:
             completed[standing.user_id] = standing.exception
         else:
             refused[standing.user_id] = refusal(standing)
-    return Eligibility(completed, refused)
+    return Eligibility(completed, refused, table.ended if table is not None else True)
 
 
 async def completed_users(

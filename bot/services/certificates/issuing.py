@@ -121,6 +121,8 @@ class IssuePlan:
     #: The cohort's programme (whose organisers may issue) and the plan's digest.
     programme_id: int = 0
     token: str = ""
+    #: Whether the cohort has ended (before, those issued met every part so far).
+    ended: bool = True
 
 
 class IssueError(Exception):
@@ -224,6 +226,7 @@ async def _issue(
         cohort_code=cohort.code,
         programme_id=programme.id or 0,
         token=plan_token([t.user_id for t in trainees], completed, issued),
+        ended=standing.ended,
     )
     if expected is not None and expected != plan.token:
         await session.rollback()

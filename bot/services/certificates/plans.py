@@ -53,6 +53,14 @@ def _lines(
         ]
         shown = [f"  {esc(name)}: {code}" for name, code in plan.codes.items()]
         lines += _names(shown, cap)
+    if not plan.ended and plan.issue:
+        lines.append(
+            "⚠️ "
+            + _(
+                "The cohort has not ended: these trainees have met every part of the rule so "
+                "far, and sessions, forms or quizzes may still change that."
+            )
+        )
     if plan.already:
         heading = ngettext(
             "Already issued to {n} trainee", "Already issued to {n} trainees", len(plan.already)

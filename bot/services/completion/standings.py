@@ -210,12 +210,20 @@ async def cohort_completion(
     return CohortCompletion(cohort, programme, rules, ends_at, ended, standings, unmatched)
 
 
-async def cohort_standings(session: AsyncSession, cohort_id: int, now: datetime) -> list[Standing]:
-    """Every active trainee's standing in the cohort; empty for an unknown cohort."""
+async def completion_of_cohort(
+    session: AsyncSession, cohort_id: int, now: datetime
+) -> CohortCompletion | None:
+    """The completion table of a cohort by id; None for an unknown cohort."""
     pair = await timetable_db.cohort_with_programme(session, cohort_id)
     if pair is None:
-        return []
-    return (await cohort_completion(session, pair[0], pair[1], now)).standings
+        return None
+    return await cohort_completion(session, pair[0], pair[1], now)
+
+
+async def cohort_standings(session: AsyncSession, cohort_id: int, now: datetime) -> list[Standing]:
+    """Every active trainee's standing in the cohort; empty for an unknown cohort."""
+    table = await completion_of_cohort(session, cohort_id, now)
+    return table.standings if table is not None else []
 
 
 async def completion_of_code(
