@@ -34,7 +34,6 @@ from typing import TextIO
 from pydantic import SecretStr
 
 from bot.app import SANDBOX_TOKEN, Application, application
-from bot.cli.attendance import describe_import
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import certificates as certificates_db
@@ -491,7 +490,7 @@ class _Demo:
             )
         with use_locale("en"):
             if outcome.ok:
-                self.say(describe_import(outcome))
+                self.say(classroom.describe_import(outcome))
             else:
                 self.say("Not imported: " + "; ".join(str(p) for p in outcome.problems))
 

@@ -112,51 +112,10 @@ async def _import(args: argparse.Namespace, settings: Settings, clock: Clock) ->
         return EXIT_FAILED
     if args.json:
         return EXIT_OK
-    print(describe_import(outcome))
+    print(classroom.describe_import(outcome))
     if args.dry_run:
         print(_("Dry run: nothing was changed."))
     return EXIT_OK
-
-
-def describe_import(outcome: classroom.ClassroomImport) -> str:
-    """What an accepted report did, in the current locale."""
-    lines = [
-        _(
-            "Session {id} ({cohort}): {present} present, {absent} absent (present from "
-            "{threshold} minutes); {changed} marks changed, {kept} trainer marks kept."
-        ).format(
-            id=outcome.session_id,
-            cohort=outcome.cohort_code,
-            present=outcome.count(Presence.PRESENT),
-            absent=outcome.count(Presence.ABSENT),
-            threshold=outcome.threshold,
-            changed=outcome.changed,
-            kept=outcome.kept,
-        )
-    ]
-    if outcome.missing:
-        lines.append(
-            _("Not in the report (absent): {names}").format(
-                names=", ".join(p.name for p in outcome.missing)
-            )
-        )
-    if outcome.unregistered:
-        lines.append(
-            _("On the roster but not registered with the bot (not marked): {names}").format(
-                names=", ".join(outcome.unregistered)
-            )
-        )
-    if outcome.unmatched:
-        lines.append(_("Rows that match nobody in the cohort (not marked):"))
-        for row in outcome.unmatched:
-            who = " · ".join(part for part in (row.name, row.email, row.phone) if part)
-            lines.append(
-                "  "
-                + _("line {line}: {who}, {minutes} min").format(
-                    line=row.line, who=who, minutes=row.minutes
-                )
-            )
-    return "\n".join(lines)
 
 
 async def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
