@@ -5,9 +5,12 @@ many look-ups, get a clear answer."""
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pypdf import PdfReader
 
 from bot.clock import ManualClock
 from bot.db import attendance as attendance_db
@@ -17,6 +20,7 @@ from bot.scheduling import jobs
 from bot.services.certificates import codes, issuing
 from sandbox import Sandbox, SandboxUser
 from tests.support.e2e import RunningBot
+from tests.support.fonts import require_fonts
 from tests.timetable.support import add_trainee, make_cohort
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +30,9 @@ STRANGER = SandboxUser(id=7500, first_name="Eve", language_code="en")
 HOLDER = "Nguyễn Thị Ánh"
 
 
-async def _setup(bot: RunningBot, clock: ManualClock, trainee: SandboxUser) -> None:
+async def _setup(
+    bot: RunningBot, clock: ManualClock, trainee: SandboxUser, holder: str = HOLDER
+) -> None:
     """Cohort DT27A: two held two-hour sessions and a cancelled one; the trainee attended
     both, Bilal neither."""
     async with bot.session_factory() as session:
@@ -37,7 +43,7 @@ async def _setup(bot: RunningBot, clock: ManualClock, trainee: SandboxUser) -> N
         await add_trainee(session, trainee.id, cohort, first_name="Amina")
         await add_trainee(session, SECOND.id, cohort, first_name="Bilal")
         entry = RosterEntry(
-            cohort_id=cohort.id, full_name=HOLDER, personal_code="P1", user_id=trainee.id
+            cohort_id=cohort.id, full_name=holder, personal_code="P1", user_id=trainee.id
         )
         session.add(entry)
         await session.flush()
@@ -149,6 +155,38 @@ async def test_issue_resend_verify_revoke(
     answer = await _ask(sandbox, STRANGER, f"/start verify-{certificate.code}")
     assert "Status: revoked on" in answer
     assert "was revoked" in await _ask(sandbox, trainee, "/certificate")
+
+
+@pytest.mark.parametrize(
+    ("holder", "reads"),
+    [
+        # pypdf reads Arabic words as they stand on the page, right to left: the last first.
+        ("ليلى أحمد المصري", "المصري أحمد ليلى"),
+        ("王小明", "王小明"),
+    ],
+)
+async def test_the_pdf_received_carries_the_name_in_its_own_script(
+    running_bot: RunningBot,
+    sandbox: Sandbox,
+    clock: ManualClock,
+    trainee: SandboxUser,
+    holder: str,
+    reads: str,
+) -> None:
+    require_fonts()
+    await _setup(running_bot, clock, trainee, holder)
+    async with running_bot.session_factory() as session:
+        settings = running_bot.app.context.settings
+        plan = await issuing.issue(
+            session, settings, "DT27A", clock.now(), sender=running_bot.app.sender
+        )
+    assert plan.issue == [holder]
+    await _deliver(running_bot, clock, sandbox)
+    sent = await sandbox.next_bot_message(trainee.id)
+    assert sent.document_bytes is not None
+    text = PdfReader(io.BytesIO(sent.document_bytes)).pages[0].extract_text()
+    # The CJK font's two-byte codes read as a NUL and the character (see test_render).
+    assert reads in unicodedata.normalize("NFC", text.replace("\x00", ""))
 
 
 async def test_bad_codes_and_the_limit(
