@@ -146,7 +146,8 @@ async def _rich_history(bot: RunningBot, sandbox: Sandbox, admin: SandboxUser, c
         )
         assert done is not None
         # Her answer to the lecture's quiz (sent as the lecture ended).
-        answered = await quiz_votes.record_answer(session, "9001", AMINA.id, [0], now)
+        [poll] = [m.poll for m in sandbox.bot_messages(AMINA.id) if m.poll is not None]
+        answered = await quiz_votes.record_answer(session, poll["id"], AMINA.id, [0], now)
         assert answered == quiz_votes.Outcome.RECORDED
         entry = (
             await session.exec(sm_select(RosterEntry).where(RosterEntry.email == AMINA_EMAIL))
