@@ -180,10 +180,11 @@ async def test_the_leader_dies_mid_announcement_and_the_other_replica_finishes_i
             )
         ).all()
     # Only a message on its way at the moment of the kill may be missing: one group the sender
-    # had marked "sending" (a tenth of a second's worth at SEND_RATE), and then its row says
-    # so (never sent twice, never silently lost).
+    # had marked "sending" (a fiftieth of a second's worth at SEND_RATE), and the calls of
+    # the group before still on the wire; then their rows say so (never sent twice, never
+    # silently lost).
     assert set(missed) <= set(failed)
-    assert len(missed) <= SEND_RATE // 10
+    assert len(missed) <= 2 * (SEND_RATE // 50)
     print(
         f"\ntakeover {takeover:.1f} s; missed {len(missed)} of {TRAINEES}; "
         f"reminded {REMINDED} by {(starts - reminded_by).total_seconds():.0f} s before the start"
