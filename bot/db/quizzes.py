@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, UniqueConstraint, and_, delete, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -260,9 +261,7 @@ async def bind_sent_poll(
 ) -> None:
     """Write Telegram's id of a question's poll just sent (unless a vote bound it first, or the
     question was sent again since)."""
-    taken = await session.exec(select(QuizPoll.id).where(QuizPoll.poll_id == poll_id[:64]))
-    if taken.first() is not None:
-        return
+    bound = aliased(QuizPoll)
     await session.execute(
         update(QuizPoll)
         .where(
@@ -271,6 +270,8 @@ async def bind_sent_poll(
             col(QuizPoll.question) == question,
             col(QuizPoll.sends) == sends,
             col(QuizPoll.poll_id).is_(None),
+            # One statement: the id is not bound to another question already (by a vote).
+            ~sa_select(col(bound.id)).where(col(bound.poll_id) == poll_id[:64]).exists(),
         )
         .values(poll_id=poll_id[:64])
     )
