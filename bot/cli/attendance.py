@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.app import app_context
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.cli.output import write_output
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db.attendance import Presence
@@ -132,10 +133,7 @@ async def _report(args: argparse.Namespace, settings: Settings, clock: Clock) ->
             _err(_("The file name should end in .xlsx: {path}").format(path=output))
             return EXIT_USAGE
         data = await asyncio.to_thread(exports.to_xlsx, found, settings.default_locale)
-        try:
-            await asyncio.to_thread(output.write_bytes, data)
-        except OSError:
-            _err(_("Cannot write the file {path}.").format(path=output))
+        if not await write_output(output, data):
             return EXIT_FAILED
     if args.json:
         _print_json(found.to_json())

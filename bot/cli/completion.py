@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.app import app_context
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.cli.output import write_output
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import gettext as _
@@ -78,10 +79,7 @@ async def _table(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
         return EXIT_FAILED
     if output is not None:
         data = await asyncio.to_thread(report.workbook, table)
-        try:
-            await asyncio.to_thread(output.write_bytes, data)
-        except OSError:
-            _err(_("Cannot write the file {path}.").format(path=output))
+        if not await write_output(output, data):
             return EXIT_FAILED
     if args.json:
         print(json.dumps(report.to_json(table), ensure_ascii=False, indent=2))

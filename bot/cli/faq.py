@@ -24,6 +24,7 @@ from typing import Any
 
 from bot.app import app_context
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.cli.output import write_output
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import SUPPORTED_LOCALES, use_locale
@@ -187,10 +188,7 @@ async def _export(programme: str, output: Path, settings: Settings) -> int:
         except library.UnknownProgramme:
             _err(_("There is no programme {code}.").format(code=programme))
             return EXIT_FAILED
-    try:
-        await asyncio.to_thread(output.write_bytes, content)
-    except OSError:
-        _err(_("Cannot write the file {path}.").format(path=output))
+    if not await write_output(output, content):
         return EXIT_FAILED
     print(_("Wrote {path}.").format(path=output))
     return EXIT_OK

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.app import app_context
 from bot.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from bot.cli.output import write_output
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import timetable as timetable_db
@@ -90,10 +91,7 @@ async def _run_export(args: argparse.Namespace, settings: Settings, clock: Clock
     if content is None:
         _err(_("No programme has the code {code}.").format(code=args.programme))
         return EXIT_FAILED
-    try:
-        await asyncio.to_thread(output.write_bytes, content)
-    except OSError:
-        _err(_("Cannot write the file {path}.").format(path=output))
+    if not await write_output(output, content):
         return EXIT_FAILED
     print(_("Wrote {path}.").format(path=output))
     return EXIT_OK
@@ -114,10 +112,7 @@ async def _run_report(args: argparse.Namespace, settings: Settings, clock: Clock
         return EXIT_FAILED
     if output is not None:
         data = await asyncio.to_thread(report.to_xlsx)
-        try:
-            await asyncio.to_thread(output.write_bytes, data)
-        except OSError:
-            _err(_("Cannot write the file {path}.").format(path=output))
+        if not await write_output(output, data):
             return EXIT_FAILED
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import app_context
 from bot.cli.exits import EXIT_FAILED, EXIT_OK
+from bot.cli.output import write_output
 from bot.config import Settings
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
@@ -100,14 +101,6 @@ async def _import(path: Path, cohort: str, dry_run: bool, settings: Settings) ->
         return EXIT_OK
 
 
-def _write(path: Path, content: bytes) -> bool:
-    try:
-        path.write_bytes(content)
-    except OSError:
-        return False
-    return True
-
-
 async def _export(cohort: str, output: Path, settings: Settings) -> int:
     async with app_context(settings) as context, context.session_factory() as session:
         try:
@@ -117,8 +110,7 @@ async def _export(cohort: str, output: Path, settings: Settings) -> int:
         except timetable.UnknownCohort:
             print(_("There is no cohort {code}.").format(code=cohort), file=sys.stderr)
             return EXIT_FAILED
-    if not _write(output, calendar.content):
-        print(_("Cannot write the file {path}.").format(path=output), file=sys.stderr)
+    if not await write_output(output, calendar.content):
         return EXIT_FAILED
     print(_("Wrote {path}.").format(path=output))
     return EXIT_OK

@@ -104,3 +104,7 @@ def test_import_a_workbook_and_export_it_back(
     assert main(["quiz", "export", "--programme", "NOPE", "-o", str(exported)]) == 1
     assert "No programme has the code NOPE." in capsys.readouterr().err
     assert main(["quiz", "export", "--programme", "DIGITRADE-2027", "-o", "x.csv"]) == 2
+    capsys.readouterr()
+    nowhere = tmp_path / "no-such-folder" / "quizzes.xlsx"
+    assert main(["quiz", "export", "--programme", "DIGITRADE-2027", "-o", str(nowhere)]) == 1
+    assert f"Cannot write the file {nowhere}." in capsys.readouterr().err
