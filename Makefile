@@ -10,6 +10,9 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 LOCK_VENV := .venv-lock
 PYTEST_ARGS ?=
+# Test processes side by side (pytest-xdist): most tests wait on a server (the Telegram
+# stand-in, PostgreSQL, Redis), so three keep two cores busy. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 3
 
 .PHONY: install lock translations i18n demo run migrate sandbox test lint typecheck unit bench clean
 
@@ -70,7 +73,7 @@ typecheck: install
 	$(BIN)/mypy bot handlers sandbox tests benchmarks
 
 test: translations lint typecheck
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: translations
 	$(BIN)/python -m benchmarks
