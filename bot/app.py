@@ -238,6 +238,7 @@ class Application:
     async def _lead(self) -> None:
         from bot.delivery.progress import run_progress
         from bot.scheduling.setup import build_scheduler
+        from handlers.announcements.resend import report_buttons
 
         async with leadership(self.engine):
             metrics.LEADER.labels(self.sender.worker_id).set(1)
@@ -254,7 +255,12 @@ class Application:
             stop_progress = asyncio.Event()
             progress = asyncio.create_task(
                 run_progress(
-                    self.session_factory, self.bot, self.clock, announcements, stop=stop_progress
+                    self.session_factory,
+                    self.bot,
+                    self.clock,
+                    announcements,
+                    buttons=report_buttons,
+                    stop=stop_progress,
                 )
             )
             try:

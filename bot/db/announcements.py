@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
@@ -221,6 +221,18 @@ async def mark_finished(
     campaign.finished_at = now
     session.add(campaign)
     await session.flush()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def report_mark(campaign: Campaign) -> str:
+    """Which final report of the campaign stands: its closing time in microseconds ("" while
+    open). A campaign sent again closes anew, so what its earlier report offered is told
+    apart from the latest."""
+    if campaign.finished_at is None:
+        return ""
+    return str((campaign.finished_at - _EPOCH) // timedelta(microseconds=1))
 
 
 async def user_locale(session: AsyncSession, user_id: int) -> tuple[str | None, str | None]:

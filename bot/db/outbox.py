@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,9 +43,17 @@ class Failure(StrEnum):
     OTHER = "other"
 
 
+#: Failures that may pass when tried again: Telegram's 5xx or the network gave up, or a restart
+#: caught the row mid-send (delivery unknown). Blocked, deleted, removed, a chat not found and
+#: "too late" stay as they are; so does "other" (a refused text, a bug): trying again would fail
+#: the same way.
+RETRYABLE: Final = (Failure.SERVER_ERROR, Failure.INTERRUPTED)
+
 #: What a row caught mid-send by a restart says (kept as it always was; classified by itself).
 INTERRUPTED_TEXT: Final = "interrupted by a restart; delivery unknown"
 _EXPIRED_TEXT: Final = "too late to be true"
+#: How the dedupe key of a row emptied by erasure begins (it has no chat or text left to send).
+_ERASED_KEY: Final = "erased:"
 _CODE = re.compile(r"\[([a-z_]+)\] ")
 #: How rows written before the codes existed begin (the sender's own words, never Telegram's).
 _LEGACY_PREFIXES: Final = (
@@ -54,6 +62,11 @@ _LEGACY_PREFIXES: Final = (
     ("interrupted by a restart", Failure.INTERRUPTED),
     ("too late to be true", Failure.EXPIRED),
 )
+
+
+def _retryable_prefixes() -> list[str]:
+    codes = [f"[{failure.value}] " for failure in RETRYABLE]
+    return codes + [prefix for prefix, failure in _LEGACY_PREFIXES if failure in RETRYABLE]
 
 
 def failure_text(failure: Failure, detail: str) -> str:
@@ -242,6 +255,57 @@ async def failures_by_reason(session: AsyncSession, campaign_id: int) -> dict[st
     return {str(reason): int(n) for reason, n in (await session.exec(statement)).all()}
 
 
+def _retryable_of(campaign_id: int) -> list[ColumnElement[bool]]:
+    """The failed rows of a campaign worth trying again (see :data:`RETRYABLE`)."""
+    return [
+        col(OutboxMessage.campaign_id) == campaign_id,
+        col(OutboxMessage.status) == FAILED,
+        or_(
+            *(
+                col(OutboxMessage.last_error).startswith(prefix, autoescape=True)
+                for prefix in _retryable_prefixes()
+            )
+        ),
+        # An erased person's row keeps its reason but has no chat or text left.
+        ~col(OutboxMessage.dedupe_key).startswith(_ERASED_KEY, autoescape=True),
+    ]
+
+
+async def retryable_counts(session: AsyncSession, campaign_id: int) -> dict[Failure, int]:
+    """How many failed rows of a campaign are worth trying again, by kind of reason."""
+    statement = (
+        select(OutboxMessage.last_error, func.count())
+        .where(*_retryable_of(campaign_id))
+        .group_by(OutboxMessage.last_error)
+    )
+    counts: dict[Failure, int] = {}
+    for reason, n in (await session.exec(statement)).all():
+        failure = failure_of(reason)
+        counts[failure] = counts.get(failure, 0) + int(n)
+    return counts
+
+
+async def requeue_retryable(session: AsyncSession, campaign_id: int, now: datetime) -> int:
+    """Queue the campaign's rows worth trying again, as new, due now; returns how many.
+
+    One ``UPDATE`` guarded by the status and the reason: a row queued already is no longer
+    ``failed``, so a second call, here or on another replica, queues nothing more.
+    """
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(*_retryable_of(campaign_id))
+        .values(
+            status=PENDING,
+            due_at=now,
+            attempts=0,
+            last_error=None,
+            claimed_by=None,
+            claimed_at=None,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the earliest pending row falls due (None when nothing is pending)."""
     result = await session.exec(
@@ -374,7 +438,7 @@ def _blank(row_id: int) -> dict[str, Any]:
         "chat_id": 0,
         "user_id": None,
         "payload": {},
-        "dedupe_key": f"erased:{row_id}",
+        "dedupe_key": f"{_ERASED_KEY}{row_id}",
         "telegram_message_id": None,
     }
 

@@ -5,7 +5,8 @@ rate, time left); an edit only happens when the text changed, because Telegram r
 edit to the same text. When no row of a campaign is left to send, the message becomes the
 final report, with the failures grouped by kind of reason (in the organiser's language), and the
 campaign is closed. Starting and closing campaigns is the announcements service's business: the
-application hands those two steps in (:class:`CampaignSteps`).
+application hands those two steps in (:class:`CampaignSteps`), and the buttons a final report
+carries when some rows failed for a reason worth trying again (:data:`ReportButtons`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.types import InlineKeyboardMarkup
 from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -47,6 +49,11 @@ class CampaignSteps(Protocol):
     async def finish_if_done(self, session: AsyncSession, campaign: Campaign, clock: Clock) -> bool:
         """Close the campaign when none of its rows is left to send; whether it was closed."""
 
+
+#: The buttons under a finished campaign's final report, built in the organiser's locale from the
+#: campaign's id, the report's mark (:func:`bot.db.announcements.report_mark`) and how many
+#: failed rows are worth trying again (never called with none).
+ReportButtons = Callable[[int, str, int], InlineKeyboardMarkup]
 
 BAR_CELLS = 12
 RATE_WINDOW = 30.0
@@ -170,11 +177,13 @@ class ProgressReporter:
         bot: Bot,
         clock: Clock,
         steps: CampaignSteps,
+        buttons: ReportButtons | None = None,
     ) -> None:
         self._sf = session_factory
         self._bot = bot
         self._clock = clock
         self._steps = steps
+        self._buttons = buttons
         self._watches: dict[int, _Watch] = {}
 
     async def tick(self) -> None:
@@ -191,9 +200,17 @@ class ProgressReporter:
                 if await self._steps.finish_if_done(session, campaign, self._clock):
                     counts = await outbox_db.counts_by_status(session, campaign.id)
                     failures = await outbox_db.failures_by_reason(session, campaign.id)
+                    retryable = 0
+                    if self._buttons is not None and campaign.status == announcements_db.DONE:
+                        kinds = await outbox_db.retryable_counts(session, campaign.id)
+                        retryable = sum(kinds.values())
                     with use_locale(watch.locale):
                         text = render_final(campaign.id, campaign.status, counts, failures)
-                    await self._show(campaign, watch, text)
+                        markup = None
+                        if self._buttons is not None and retryable:
+                            mark = announcements_db.report_mark(campaign)
+                            markup = self._buttons(campaign.id, mark, retryable)
+                    await self._show(campaign, watch, text, markup)
                     del self._watches[campaign.id]
                     continue
                 counts = await outbox_db.counts_by_status(session, campaign.id)
@@ -209,12 +226,20 @@ class ProgressReporter:
         locale, language_code = await announcements_db.user_locale(session, campaign.created_by)
         return normalize_locale(locale) or normalize_locale(language_code) or "en"
 
-    async def _show(self, campaign: Campaign, watch: _Watch, text: str) -> None:
+    async def _show(
+        self,
+        campaign: Campaign,
+        watch: _Watch,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
         chat_id, message_id = campaign.progress_chat_id, campaign.progress_message_id
         if chat_id is None or message_id is None or text == watch.last_text:
             return
         try:
-            await self._bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
+            await self._bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
         except TelegramRetryAfter:
             return  # the next round tries again
         except TelegramAPIError as exc:
@@ -229,11 +254,12 @@ async def run_progress(
     clock: Clock,
     steps: CampaignSteps,
     *,
+    buttons: ReportButtons | None = None,
     every: float = 3.0,
     stop: asyncio.Event,
 ) -> None:
     """Refresh progress messages every ``every`` seconds until ``stop`` is set."""
-    reporter = ProgressReporter(session_factory, bot, clock, steps)
+    reporter = ProgressReporter(session_factory, bot, clock, steps, buttons)
     while not stop.is_set():
         try:
             await reporter.tick()

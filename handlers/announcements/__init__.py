@@ -1,4 +1,5 @@
-"""/announce (a wizard: audience, content per language, preview, time, confirm) and /campaigns.
+"""/announce (a wizard: audience, content per language, preview, time, confirm), /campaigns,
+and sending a finished announcement again to those it failed for.
 
 The router is filtered once: only organisers (super-admins, programme admins, coordinators)
 reach it, after a cheap check that the update is about announcements at all.
@@ -28,6 +29,7 @@ from handlers.announcements.compose import (
     on_stray_in_wizard,
 )
 from handlers.announcements.confirm import on_now, on_pin_toggle, on_preview, on_send, on_time_typed
+from handlers.announcements.resend import on_resend, on_resend_cancel, on_resend_confirm
 from handlers.filters import IsAnyAdmin
 
 
@@ -101,4 +103,7 @@ def build_router() -> Router:
     )
     router.message.register(cmd_campaigns, Command("campaigns"))
     router.callback_query.register(on_cancel_campaign, Ann.filter(F.a == "cx"))
+    router.callback_query.register(on_resend, Ann.filter(F.a == "rs"))
+    router.callback_query.register(on_resend_confirm, Ann.filter(F.a == "rsy"))
+    router.callback_query.register(on_resend_cancel, Ann.filter(F.a == "rsn"))
     return router

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +18,7 @@ from bot.delivery.sender import Sender
 from bot.delivery.transport import Outcome, SendResult
 from bot.i18n import gettext, use_locale
 from bot.services import announcements as ann
+from handlers.announcements.resend import report_buttons
 from tests.delivery.conftest import add_cohort, add_programme, add_trainee
 from tests.unit.test_sender import BLOCKED, ScriptedTransport, fast
 
@@ -24,13 +26,23 @@ ORGANISER = 700
 
 
 class EditingBot:
-    """Records the progress message's edits."""
+    """Records the progress message's edits and the buttons under each."""
 
     def __init__(self) -> None:
         self.edits: list[str] = []
+        self.buttons: list[list[str]] = []
 
-    async def edit_message_text(self, *, text: str, chat_id: int, message_id: int) -> Any:
+    async def edit_message_text(
+        self,
+        *,
+        text: str,
+        chat_id: int,
+        message_id: int,
+        reply_markup: InlineKeyboardMarkup | None = None,
+    ) -> Any:
         self.edits.append(text)
+        rows = reply_markup.inline_keyboard if reply_markup is not None else []
+        self.buttons.append([b.text for row in rows for b in row])
         return True
 
 
@@ -75,8 +87,9 @@ async def test_final_report_groups_failures_by_kind(
         clock.advance(timedelta(minutes=10))
 
     bot = EditingBot()
-    # Wired as the application wires it: the announcements service starts and closes campaigns.
-    await ProgressReporter(session_factory, cast(Bot, bot), clock, ann).tick()
+    # Wired as the application wires it: the announcements service starts and closes campaigns,
+    # the announcement screens make the report's buttons.
+    await ProgressReporter(session_factory, cast(Bot, bot), clock, ann, report_buttons).tick()
     assert bot.edits[-1] == "\n".join(
         [
             f"📣 Announcement #{report.campaign_id}: finished",
@@ -89,6 +102,36 @@ async def test_final_report_groups_failures_by_kind(
             "• interrupted by a restart: 1",
         ]
     )
+    # The server error and the interrupted row may pass when tried again; the others stay.
+    assert bot.buttons[-1] == ["↻ Send again to 2"]
+
+
+async def test_a_report_with_only_lasting_failures_offers_nothing_to_send_again(
+    session_factory: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    async with session_factory() as session:
+        session.add(User(id=ORGANISER, first_name="Li", locale="en"))
+        programme = await add_programme(session, "P")
+        cohort = await add_cohort(session, programme, "P-1")
+        for user_id in (301, 302, 303):
+            await add_trainee(session, cohort, user_id)
+        await session.commit()
+        await ann.create_campaign(
+            session,
+            scope=ann.Scope(user_id=ORGANISER, programme_ids=None),
+            audience=ann.Audience(cohort_ids=(cohort.id or 0,)),
+            content={"en": {"text": "Exam on Friday"}},
+            clock=clock,
+            progress_chat_id=ORGANISER,
+            progress_message_id=1,
+        )
+    transport = ScriptedTransport({301: [BLOCKED], 302: [BLOCKED]})
+    await Sender(session_factory, transport, clock, fast()).run_until_idle()
+
+    bot = EditingBot()
+    await ProgressReporter(session_factory, cast(Bot, bot), clock, ann, report_buttons).tick()
+    assert "• blocked the bot: 2" in bot.edits[-1]
+    assert bot.buttons[-1] == []
 
 
 def test_report_never_quotes_telegram_and_keeps_old_rows_readable() -> None:

@@ -181,6 +181,80 @@ async def cancel_campaign(
     return cancelled
 
 
+@dataclass(frozen=True, slots=True)
+class ResendOffer:
+    """What sending a finished campaign again would do, as its final report stands."""
+
+    campaign_id: int
+    #: Rows that failed for a reason worth trying again (a server error, a restart).
+    count: int
+    #: Of those, rows caught mid-send by a restart: the person may already have the message.
+    interrupted: int
+    #: Rows that failed for a reason that stays (blocked the bot, account deleted, ...).
+    not_retried: int
+
+
+async def _resendable(
+    session: AsyncSession, campaign_id: int, scope: Scope, mark: str
+) -> Campaign | None:
+    """The campaign when its final report ``mark`` still stands (None when it does not)."""
+    campaign = await announcements_db.get_campaign(session, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(str(campaign_id))
+    if not _may_act(campaign, scope):
+        raise NotAllowed
+    if campaign.status != announcements_db.DONE or announcements_db.report_mark(campaign) != mark:
+        return None
+    return campaign
+
+
+async def resend_offer(
+    session: AsyncSession, campaign_id: int, scope: Scope, mark: str
+) -> ResendOffer:
+    """How many of a finished campaign's failed rows would be sent again; changes nothing.
+
+    ``mark`` names the final report the organiser saw
+    (:func:`bot.db.announcements.report_mark`); once the campaign was sent again that report
+    no longer stands, and nothing is offered. Raises CampaignNotFound or NotAllowed (the same
+    rule as cancelling).
+    """
+    if await _resendable(session, campaign_id, scope, mark) is None:
+        return ResendOffer(campaign_id, 0, 0, 0)
+    kinds = await outbox_db.retryable_counts(session, campaign_id)
+    failed = (await outbox_db.counts_by_status(session, campaign_id)).get(outbox_db.FAILED, 0)
+    count = sum(kinds.values())
+    return ResendOffer(
+        campaign_id=campaign_id,
+        count=count,
+        interrupted=kinds.get(outbox_db.Failure.INTERRUPTED, 0),
+        not_retried=failed - count,
+    )
+
+
+async def resend_failed(
+    session: AsyncSession, campaign_id: int, scope: Scope, mark: str, clock: Clock
+) -> int:
+    """Queue again the failed rows worth trying again and reopen the campaign; returns how many.
+
+    The rows go back to the outbox as new, so the sender delivers them under the one rate
+    budget, and the progress loop follows the campaign again and writes a new final report.
+    Only the report ``mark`` names is acted on, and one guarded ``UPDATE`` takes the rows: a
+    second press, here or on another replica, queues nothing more (0, and no change). Commits;
+    raises CampaignNotFound or NotAllowed.
+    """
+    campaign = await _resendable(session, campaign_id, scope, mark)
+    if campaign is None:
+        return 0
+    queued = await outbox_db.requeue_retryable(session, campaign_id, clock.now())
+    if not queued:
+        return 0
+    campaign.status = announcements_db.RUNNING
+    campaign.finished_at = None
+    session.add(campaign)
+    await session.commit()
+    return queued
+
+
 async def finish_if_done(session: AsyncSession, campaign: Campaign, clock: Clock) -> bool:
     """Close the campaign when none of its rows is pending, claimed or sending.
 
