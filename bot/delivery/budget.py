@@ -9,7 +9,8 @@ whose catch-up could put more than the limit into some second.
   ``hold`` counts from its grant until a window after its answer (:meth:`RateBudget.release`).
 - A private chat: ``private_burst`` at once, then ``private_per_second`` (a token bucket that
   refills ``1 + margin`` times slower than the limit).
-- A group: ``group_per_minute`` messages in any window of ``60 * (1 + margin)`` seconds.
+- A group: ``group_per_minute`` messages in any window of ``60 * (1 + margin)`` seconds
+  (shared by the replicas when there are several, like the overall count).
 - After a 429, nothing goes out until ``retry_after`` has passed (:meth:`RateBudget.pause`).
 
 Interactive calls (made while handling the update of the person in front of the bot) go first:
@@ -111,9 +112,11 @@ class _ChatBucket:
 
 
 class SharedWindow(Protocol):
-    """The overall count shared with other replicas (:mod:`bot.delivery.shared_budget`)."""
+    """The counts shared with other replicas (:mod:`bot.delivery.shared_budget`)."""
 
     async def take(self, urgent: bool) -> None: ...
+
+    async def take_group(self, chat_id: int) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -192,6 +195,11 @@ class RateBudget:
         return self._in_flight
 
     async def _take_turn(self, chat_id: int | None, urgent: bool, hold: bool) -> None:
+        if self.shared is not None and chat_id is not None and chat_id < 0:
+            # The group's count across replicas first (it may wait long, and holds nobody
+            # else up); then this process's own counts.
+            await self._wait_for_chat(chat_id)
+            await self.shared.take_group(chat_id)
         while True:
             await self._wait_for_chat(chat_id)
             queued = urgent

@@ -8,6 +8,7 @@ import bisect
 import time
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -103,3 +104,37 @@ async def test_two_replicas_sending_one_campaign_stay_inside_telegrams_limit(
     assert sandbox.rate_limited == []
     sends = [r.at for r in sandbox.requests if r.method == "sendMessage"]
     assert most_in_any_second(sends) <= 30
+
+
+async def test_two_budgets_sharing_redis_count_a_groups_messages_together(
+    redis_url: str,
+) -> None:
+    limits = BudgetLimits(group_per_minute=3)
+    budgets = [
+        RateBudget(limits, shared=RedisWindow(redis_url, limits, key="test:group-budget"))
+        for _ in range(2)
+    ]
+    cohort_group, other_group = -1_001_000_000_001, -1_001_000_000_002
+    try:
+        # The leader announces twice in the cohort's group, another replica answers there once:
+        # the group's three messages of the minute are used, by the two together.
+        await budgets[0].acquire(cohort_group, Priority.BACKGROUND)
+        await budgets[0].acquire(cohort_group, Priority.BACKGROUND)
+        await budgets[1].acquire(cohort_group, Priority.INTERACTIVE)
+        # Counting alone, the second replica would have two more; together, the fourth waits
+        # for the minute to pass.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(budgets[1].acquire(cohort_group, Priority.INTERACTIVE), 1.5)
+        # Another group is not held up by it.
+        await asyncio.wait_for(budgets[1].acquire(other_group, Priority.INTERACTIVE), 1.5)
+        # The group's log holds the minute's messages only, and goes when the group is quiet.
+        redis = Redis.from_url(redis_url)
+        key = f"test:group-budget:group:{cohort_group}"
+        assert await redis.zcard(key) == 3
+        assert 0 < await redis.pttl(key) <= 66_000
+        await redis.aclose()
+    finally:
+        for budget in budgets:
+            assert budget.shared is not None
+            await budget.shared.close()
+    assert budgets[1].waiting == 0
