@@ -1,15 +1,19 @@
 """The one rate budget: every call the bot makes to Telegram waits here for its turn.
 
 Telegram counts in any sliding second, and does not publish how: the budget therefore keeps
-every limit as a count over a sliding window (widened by a small margin, so that the moment
-Telegram sees a request may differ from the moment it was let out) rather than a token bucket
-whose catch-up could put more than the limit into some second.
+every limit as a count over a sliding window rather than a token bucket whose catch-up could
+put more than the limit into some second.
 
 - Overall: ``per_second`` calls in any window of ``1 + margin`` seconds; a call acquired with
   ``hold`` counts from its grant until a window after its answer (:meth:`RateBudget.release`).
+  Telegram sees a call between those two moments, so no second of Telegram's can hold more
+  than ``per_second`` of them however late they arrive: the margin only absorbs the drift
+  between clocks, and is small.
+- Counts kept from the grant alone (a chat's own limits, the replicas' shared log) cannot
+  know when the call arrived: their windows are widened by ``grant_margin`` for that.
 - A private chat: ``private_burst`` at once, then ``private_per_second`` (a token bucket that
-  refills ``1 + margin`` times slower than the limit).
-- A group: ``group_per_minute`` messages in any window of ``60 * (1 + margin)`` seconds
+  refills ``1 + grant_margin`` times slower than the limit).
+- A group: ``group_per_minute`` messages in any window of ``60 * (1 + grant_margin)`` seconds
   (shared by the replicas when there are several, like the overall count).
 - After a 429, nothing goes out until ``retry_after`` has passed (:meth:`RateBudget.pause`).
 
@@ -92,15 +96,23 @@ class BudgetLimits:
     private_per_second: float = 1.0
     private_burst: int = 3
     group_per_minute: int = 20
-    #: Each window is this share wider than Telegram's (0.1: 30 calls in any 1.1 s), for the
-    #: jitter between a call leaving here and reaching Telegram.
-    margin: float = 0.1
+    #: The overall window is this share wider than Telegram's second (0.01: 30 calls in any
+    #: 1.01 s). Held calls count until their answer, so this covers clock drift only.
+    margin: float = 0.01
+    #: Windows of counts taken at the grant are this share wider (0.1: 20 in any 66 s), for
+    #: the time between a call leaving here and reaching Telegram.
+    grant_margin: float = 0.1
     enabled: bool = True
 
     @property
     def window(self) -> float:
         """Seconds of the overall window."""
         return 1.0 + self.margin
+
+    @property
+    def grant_window(self) -> float:
+        """Seconds of a window counted from the grant alone (a chat's, the shared log's)."""
+        return 1.0 + self.grant_margin
 
 
 class _ChatBucket:
@@ -271,7 +283,7 @@ class RateBudget:
             bucket = self._private.get(chat_id)
             if bucket is None or limits.private_per_second <= 0:
                 return 0.0
-            rate = limits.private_per_second / limits.window
+            rate = limits.private_per_second / limits.grant_window
             bucket.tokens = min(
                 float(limits.private_burst), bucket.tokens + (now - bucket.updated) * rate
             )
@@ -280,7 +292,7 @@ class RateBudget:
         sent = self._groups.get(chat_id)
         if sent is None or limits.group_per_minute <= 0:
             return 0.0
-        window = 60.0 * limits.window
+        window = 60.0 * limits.grant_window
         while sent and sent[0] <= now - window + _EPSILON:
             sent.popleft()
         return sent[0] + window - now if len(sent) >= limits.group_per_minute else 0.0
@@ -316,7 +328,8 @@ class RateBudget:
 
     def _forget_idle_chats(self, now: float) -> None:
         """Drop the buckets of chats that are full again (they say nothing a new one would not)."""
-        refill = self.limits.private_burst * self.limits.window / self.limits.private_per_second
+        limits = self.limits
+        refill = limits.private_burst * limits.grant_window / limits.private_per_second
         self._private = {c: b for c, b in self._private.items() if now - b.updated < refill}
 
 

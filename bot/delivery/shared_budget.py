@@ -4,13 +4,14 @@ With one process the :class:`~bot.delivery.budget.RateBudget` counts alone. Repl
 have their own budget (who goes first, and a private chat's own limit, stay local), and every
 call let out also takes its place in one log in Redis, pyrate-limiter's ``RedisBucket`` (a
 sorted set checked and written by one Lua script, so two replicas never both take the last
-place): at most ``per_second`` calls in any window of ``1 + margin`` seconds across all
-replicas. Background calls (the sender's) may use only ``BACKGROUND_SHARE`` of that window, so
-a broadcast sent by the leader leaves room for the answers other replicas give.
+place): at most ``per_second`` calls in any window of ``1 + grant_margin`` seconds across
+all replicas (counted from the grant: the log cannot know when a call reached Telegram).
+Background calls (the sender's) may use only ``BACKGROUND_SHARE`` of that window, so a
+broadcast sent by the leader leaves room for the answers other replicas give.
 
-A group's own limit (``group_per_minute`` in any ``60 * (1 + margin)`` seconds) is shared the
-same way, one log per group: the leader's announcement to a cohort's group and the answers
-other replicas give in it count together. Each group's log is trimmed as it is written and
+A group's own limit (``group_per_minute`` in any ``60 * (1 + grant_margin)`` seconds) is
+shared the same way, one log per group: the leader's announcement to a cohort's group and the
+answers other replicas give in it count together. Each group's log is trimmed as it is written and
 expires when the group falls quiet. A private chat's limit stays per replica: a person's
 updates are handled one at a time on one replica (event isolation) and only the leader
 broadcasts, so two replicas rarely write to one person in the same second, and Telegram's
@@ -61,7 +62,7 @@ class RedisWindow:
                 or self._script is None
             ):
                 self._redis = Redis.from_url(self._url)
-                interval = round(self._limits.window * 1000)
+                interval = round(self._limits.grant_window * 1000)
                 overall = max(1, int(self._limits.per_second))
                 background = max(1, int(overall * BACKGROUND_SHARE))
                 all_bucket = await RedisBucket.init(
@@ -90,7 +91,7 @@ class RedisWindow:
             return
         _, _, redis, script = await self._ready()
         key = f"{self._key}:group:{chat_id}"
-        interval = round(60 * self._limits.window * 1000)
+        interval = round(60 * self._limits.grant_window * 1000)
         rates = [Rate(per_minute, interval)]
         while True:
             # A bucket object per attempt: it is only a handle on the log in Redis, and its
