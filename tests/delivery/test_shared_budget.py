@@ -18,7 +18,7 @@ from bot.delivery.budget import BudgetLimits, Priority, RateBudget
 from bot.delivery.sender import Sender, SenderConfig
 from bot.delivery.shared_budget import RedisWindow
 from bot.delivery.transport import AiogramTransport
-from sandbox import Limits, Sandbox
+from sandbox import Limits, Sandbox, SandboxChat, SandboxUser
 from tests.delivery.test_exactly_once import TEXT, campaign_for
 from tests.support.settings import make_settings
 
@@ -138,3 +138,35 @@ async def test_two_budgets_sharing_redis_count_a_groups_messages_together(
             assert budget.shared is not None
             await budget.shared.close()
     assert budgets[1].waiting == 0
+
+
+async def test_two_replicas_writing_in_one_group_never_meet_its_limit(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    # Telegram's limit for a group, made small: 3 messages in any minute, strictly counted.
+    sandbox.limits = Limits(strict=True, group_per_minute=3)
+    organiser = SandboxUser(id=7001, first_name="Amina", language_code="en")
+    group = SandboxChat(id=-1_002_000_000_001, type="supergroup", title="Cohort A")
+    await sandbox.add_bot_to_group(organiser, group)
+    settings = make_settings(telegram_api_url=sandbox.url, redis_url=redis_url)
+    limits = BudgetLimits(group_per_minute=3)
+    windows = [RedisWindow(redis_url, limits, key="test:groups") for _ in range(2)]
+    bots = [build_bot(settings, budget=RateBudget(limits, shared=window)) for window in windows]
+    try:
+        await bots[0].send_message(group.id, "Session 3 starts in an hour")
+        await bots[0].send_message(group.id, "Link: classroom 12")
+        await bots[1].send_message(group.id, "Next session: Tuesday")
+        # The second replica has sent once itself, but the group's minute is used up: its next
+        # message waits instead of meeting Telegram's 429.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(bots[1].send_message(group.id, "One more"), 1.5)
+    finally:
+        for bot, window in zip(bots, windows, strict=True):
+            await bot.session.close()
+            await window.close()
+    assert sandbox.rate_limited == []
+    assert [m.text for m in sandbox.bot_messages(group.id)] == [
+        "Session 3 starts in an hour",
+        "Link: classroom 12",
+        "Next session: Tuesday",
+    ]
