@@ -33,35 +33,6 @@ def _parsed(callback_data: Ann) -> tuple[int, str] | None:
     return int(campaign_id), mark
 
 
-def _offer_text(offer: ann.ResendOffer) -> str:
-    lines = [
-        ngettext(
-            "📣 Announcement #{id}: send it again to the {count} chat it failed for?",
-            "📣 Announcement #{id}: send it again to the {count} chats it failed for?",
-            offer.count,
-        ).format(id=offer.campaign_id, count=offer.count)
-    ]
-    if offer.interrupted:
-        lines.append(
-            ngettext(
-                "{count} of them was being sent when the bot restarted: that person may already "
-                "have it (Telegram cannot tell us) and would then get it twice.",
-                "{count} of them were being sent when the bot restarted: they may already have "
-                "it (Telegram cannot tell us) and would then get it twice.",
-                offer.interrupted,
-            ).format(count=offer.interrupted)
-        )
-    if offer.not_retried:
-        lines.append(
-            ngettext(
-                "{count} other failure (blocked the bot, account deleted…) is not tried again.",
-                "{count} other failures (blocked the bot, account deleted…) are not tried again.",
-                offer.not_retried,
-            ).format(count=offer.not_retried)
-        )
-    return "\n\n".join(lines)
-
-
 async def on_resend(
     query: CallbackQuery,
     callback_data: Ann,
@@ -93,7 +64,7 @@ async def on_resend(
             [button("✅ " + _("Send again"), "rsy", value), button("✖ " + _("Cancel"), "rsn")]
         ]
     )
-    await query.message.answer(_offer_text(offer), reply_markup=markup)
+    await query.message.answer(ann.describe_resend(offer), reply_markup=markup)
 
 
 async def on_resend_confirm(

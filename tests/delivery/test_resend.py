@@ -3,6 +3,7 @@ are queued again, once, and only by someone who may act on the campaign."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.cli import announcements as cli_delivery
 from bot.clock import ManualClock
 from bot.db import announcements as announcements_db
 from bot.db import outbox as outbox_db
 from bot.db.models import Campaign, OutboxMessage
 from bot.services import announcements as ann
 from tests.delivery.conftest import add_cohort, add_programme, add_trainee, grant
+from tests.support.settings import make_settings
 
 ORGANISER = 42
 OTHER_ORGANISER = 43
@@ -189,3 +192,43 @@ async def test_two_replicas_confirming_at_once_queue_the_rows_once(
             return await ann.resend_failed(session, done.campaign_id, done.ours, done.mark, clock)
 
     assert sorted(await asyncio.gather(confirm(), confirm())) == [0, 2]
+
+
+async def test_the_command_line_sends_again_after_a_dry_run(
+    database_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with session_factory() as session:
+        done = await finished_campaign(session, clock)
+    settings = make_settings(database_url=database_url)
+
+    def resend(*extra: str, campaign: int = done.campaign_id) -> argparse.Namespace:
+        parser = argparse.ArgumentParser()
+        cli_delivery.add_commands(parser.add_subparsers(dest="command"))
+        return parser.parse_args(["outbox", "resend", "--campaign", str(campaign), *extra])
+
+    assert await cli_delivery.run_command(resend("--dry-run"), settings) == 0
+    out = capsys.readouterr().out
+    assert "send it again to the 2 chats it failed for?" in out
+    assert "1 of them was being sent when the bot restarted" in out
+    assert "3 other failures (blocked the bot, account deleted…) are not tried again." in out
+    async with session_factory() as session:
+        assert (await statuses(session, done.campaign_id))[INTERRUPTED] == "failed"
+
+    assert await cli_delivery.run_command(resend(), settings) == 0
+    assert "Queued again: 2 messages." in capsys.readouterr().out
+    async with session_factory() as session:
+        after = await statuses(session, done.campaign_id)
+    assert (after[INTERRUPTED], after[SERVER_ERROR], after[BLOCKED]) == (
+        "pending",
+        "pending",
+        "failed",
+    )
+
+    # The campaign is open again: nothing more to send again until it has finished.
+    assert await cli_delivery.run_command(resend(), settings) == 1
+    assert "Nothing to send again." in capsys.readouterr().err
+    assert await cli_delivery.run_command(resend(campaign=999), settings) == 1
+    assert "No campaign 999." in capsys.readouterr().err

@@ -16,6 +16,7 @@ from bot.db import announcements as announcements_db
 from bot.db import outbox as outbox_db
 from bot.db.models import Campaign
 from bot.delivery.outbox import Envelope, enqueue
+from bot.i18n import ngettext
 from bot.services.announcements.audience import (
     Audience,
     Scope,
@@ -192,6 +193,36 @@ class ResendOffer:
     interrupted: int
     #: Rows that failed for a reason that stays (blocked the bot, account deleted, ...).
     not_retried: int
+
+
+def describe_resend(offer: ResendOffer) -> str:
+    """What sending again would do, for the organiser to confirm (in the current locale)."""
+    lines = [
+        ngettext(
+            "📣 Announcement #{id}: send it again to the {count} chat it failed for?",
+            "📣 Announcement #{id}: send it again to the {count} chats it failed for?",
+            offer.count,
+        ).format(id=offer.campaign_id, count=offer.count)
+    ]
+    if offer.interrupted:
+        lines.append(
+            ngettext(
+                "{count} of them was being sent when the bot restarted: that person may already "
+                "have it (Telegram cannot tell us) and would then get it twice.",
+                "{count} of them were being sent when the bot restarted: they may already have "
+                "it (Telegram cannot tell us) and would then get it twice.",
+                offer.interrupted,
+            ).format(count=offer.interrupted)
+        )
+    if offer.not_retried:
+        lines.append(
+            ngettext(
+                "{count} other failure (blocked the bot, account deleted…) is not tried again.",
+                "{count} other failures (blocked the bot, account deleted…) are not tried again.",
+                offer.not_retried,
+            ).format(count=offer.not_retried)
+        )
+    return "\n\n".join(lines)
 
 
 async def _resendable(
