@@ -52,6 +52,11 @@ async def _campaigns_view(
             rows.append(
                 [button("✖ " + _("Cancel #{id}").format(id=campaign.id), "cx", str(campaign.id))]
             )
+        if line.may_send_again and campaign.id is not None:
+            # The same button as under the final report (the report may be far up the chat).
+            value = f"{campaign.id}.{line.mark}"
+            label = "↻ " + _("Send again #{id}").format(id=campaign.id)
+            rows.append([button(label, "rs", value)])
     return "\n".join(text_lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 

@@ -237,3 +237,40 @@ async def test_others_are_refused_and_cancel_changes_nothing(
     assert campaign is not None
     assert campaign.status == "done"
     assert labels(message(sandbox, organiser.id, done.report_id)) == ["↻ Send again to 2"]
+
+
+async def campaigns_list(sandbox: Sandbox, organiser: SandboxUser) -> TranscriptEntry:
+    await sandbox.send_text(organiser, "/campaigns")
+    await sandbox.wait_for(
+        lambda: (sandbox.bot_messages(organiser.id)[-1].text or "").startswith("Announcements"),
+        timeout=10,
+        what="the list of announcements",
+    )
+    return sandbox.bot_messages(organiser.id)[-1]
+
+
+async def test_the_list_of_announcements_offers_it_too(
+    running_bot: RunningBot, sandbox: Sandbox, clock: ManualClock, organiser: SandboxUser
+) -> None:
+    done = await finished_after_a_restart(running_bot, sandbox, clock, organiser)
+    listing = await campaigns_list(sandbox, organiser)
+    assert f"#{done.campaign_id} · finished" in (listing.text or "")
+    assert labels(listing) == [f"↻ Send again #{done.campaign_id}"]
+    # The same offer as the report's button, and the same confirmation.
+    assert data_of(listing, "↻") == data_of(message(sandbox, organiser.id, done.report_id), "↻")
+    await press(sandbox, organiser, data_of(listing, "↻"))
+    confirmation = sandbox.bot_messages(organiser.id)[-1]
+    assert "send it again to the 2 chats it failed for?" in (confirmation.text or "")
+    await press(sandbox, organiser, data_of(confirmation, "✅"))
+    await drain(running_bot.session_factory, clock, running_bot.app.sender)
+    await sandbox.wait_for(
+        lambda: "Delivered: 4 of 5" in (message(sandbox, organiser.id, done.report_id).text or ""),
+        timeout=15,
+        what="the new final report",
+    )
+    await sandbox.settle(quiet=0.2)
+
+    # Sent again and finished: nothing is left that may pass, so the list offers nothing.
+    listing = await campaigns_list(sandbox, organiser)
+    assert f"#{done.campaign_id} · finished" in (listing.text or "")
+    assert labels(listing) == []

@@ -326,6 +326,10 @@ class CampaignLine:
     campaign: Campaign
     counts: dict[str, int]
     may_cancel: bool
+    #: Failed rows that may be sent again (a server error, a restart), when this organiser may.
+    may_send_again: int = 0
+    #: Which final report stands (:func:`bot.db.announcements.report_mark`), for its button.
+    mark: str = ""
 
 
 async def list_campaigns(
@@ -339,11 +343,24 @@ async def list_campaigns(
         limit=limit,
     )
     counts = await announcements_db.counts_for(session, [c.id for c in found if c.id is not None])
-    return [
-        CampaignLine(
-            campaign=c,
-            counts=counts.get(c.id or 0, {}),
-            may_cancel=c.status in announcements_db.OPEN_STATUSES and _may_act(c, scope),
+    lines = []
+    for c in found:
+        these = counts.get(c.id or 0, {})
+        again = 0
+        if (
+            c.id is not None
+            and c.status == announcements_db.DONE
+            and these.get(outbox_db.FAILED, 0)
+            and _may_act(c, scope)
+        ):
+            again = sum((await outbox_db.retryable_counts(session, c.id)).values())
+        lines.append(
+            CampaignLine(
+                campaign=c,
+                counts=these,
+                may_cancel=c.status in announcements_db.OPEN_STATUSES and _may_act(c, scope),
+                may_send_again=again,
+                mark=announcements_db.report_mark(c),
+            )
         )
-        for c in found
-    ]
+    return lines
