@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import exists, literal
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -86,14 +87,24 @@ async def get_state(session: AsyncSession, key: str) -> str | None:
 
 
 async def set_state(session: AsyncSession, key: str, value: str, now: datetime) -> None:
-    """Store a fact about the bot itself."""
-    row = await session.get(AppState, key)
-    if row is None:
-        session.add(AppState(key=key, value=value, updated_at=now))
-    else:
-        row.value = value
-        row.updated_at = now
-    await session.flush()
+    """Store a fact about the bot itself.
+
+    One upsert: replicas starting together each store the same facts (the bot's username),
+    and the second must overwrite the first, not fail on its key.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(AppState).values(key=key, value=value, updated_at=now)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+        )
+    )
+    # A row this session loaded already must not hide the value just written.
+    row = session.identity_map.get(session.identity_key(AppState, key))
+    if row is not None:
+        await session.refresh(row)
 
 
 async def count_users(session: AsyncSession) -> int:
