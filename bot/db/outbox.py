@@ -255,10 +255,10 @@ async def failures_by_reason(session: AsyncSession, campaign_id: int) -> dict[st
     return {str(reason): int(n) for reason, n in (await session.exec(statement)).all()}
 
 
-def _retryable_of(campaign_id: int) -> list[ColumnElement[bool]]:
-    """The failed rows of a campaign worth trying again (see :data:`RETRYABLE`)."""
+def _retryable_of(*campaign_ids: int) -> list[ColumnElement[bool]]:
+    """The failed rows of these campaigns worth trying again (see :data:`RETRYABLE`)."""
     return [
-        col(OutboxMessage.campaign_id) == campaign_id,
+        col(OutboxMessage.campaign_id).in_(campaign_ids),
         col(OutboxMessage.status) == FAILED,
         or_(
             *(
@@ -269,6 +269,21 @@ def _retryable_of(campaign_id: int) -> list[ColumnElement[bool]]:
         # An erased person's row keeps its reason but has no chat or text left.
         ~col(OutboxMessage.dedupe_key).startswith(_ERASED_KEY, autoescape=True),
     ]
+
+
+async def retryable_by_campaign(
+    session: AsyncSession, campaign_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many failed rows of each of these campaigns are worth trying again (one query;
+    campaigns with none are left out)."""
+    if not campaign_ids:
+        return {}
+    statement = (
+        select(OutboxMessage.campaign_id, func.count())
+        .where(*_retryable_of(*campaign_ids))
+        .group_by(col(OutboxMessage.campaign_id))
+    )
+    return {int(c): int(n) for c, n in (await session.exec(statement)).all() if c is not None}
 
 
 async def retryable_counts(session: AsyncSession, campaign_id: int) -> dict[Failure, int]:

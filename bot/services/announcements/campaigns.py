@@ -343,24 +343,19 @@ async def list_campaigns(
         limit=limit,
     )
     counts = await announcements_db.counts_for(session, [c.id for c in found if c.id is not None])
-    lines = []
-    for c in found:
-        these = counts.get(c.id or 0, {})
-        again = 0
-        if (
-            c.id is not None
-            and c.status == announcements_db.DONE
-            and these.get(outbox_db.FAILED, 0)
-            and _may_act(c, scope)
-        ):
-            again = sum((await outbox_db.retryable_counts(session, c.id)).values())
-        lines.append(
-            CampaignLine(
-                campaign=c,
-                counts=these,
-                may_cancel=c.status in announcements_db.OPEN_STATUSES and _may_act(c, scope),
-                may_send_again=again,
-                mark=announcements_db.report_mark(c),
-            )
+    finished = [
+        c.id
+        for c in found
+        if c.id is not None and c.status == announcements_db.DONE and _may_act(c, scope)
+    ]
+    again = await outbox_db.retryable_by_campaign(session, finished)
+    return [
+        CampaignLine(
+            campaign=c,
+            counts=counts.get(c.id or 0, {}),
+            may_cancel=c.status in announcements_db.OPEN_STATUSES and _may_act(c, scope),
+            may_send_again=again.get(c.id or 0, 0),
+            mark=announcements_db.report_mark(c),
         )
-    return lines
+        for c in found
+    ]
